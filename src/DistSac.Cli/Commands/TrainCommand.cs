@@ -1,0 +1,80 @@
+using System.CommandLine;
+using System.Globalization;
+using DistSac.Cli.Configuration;
+using DistSac.Envs;
+using DistSac.Learning;
+using DistSac.Learning.Training;
+
+namespace DistSac.Cli.Commands;
+
+/// <summary>`distsac train`: SAC in one process with an in-memory replay.</summary>
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var flags = new List<ConfigFlag>
+        {
+            new("--env", "Train:Env", "Environment id, e.g. Pendulum-v1 or MountainCarContinuous-v0.", typeof(string)),
+            new("--steps", "Train:Steps", "Environment steps to train for (Pendulum-v1 default 20000).", typeof(long)),
+            new("--seed", "Train:Seed", "Seed for environments, networks and sampling.", typeof(long)),
+            new("--learning-starts", "Train:LearningStarts", "Uniform-random steps before the first update (default 100).", typeof(long)),
+            new("--updates-per-step", "Train:UpdatesPerStep", "Gradient steps per environment step (default 1).", typeof(int)),
+            new("--replay-capacity", "Train:ReplayCapacity", "Replay buffer capacity in transitions (default 1e6).", typeof(int)),
+            new("--eval-interval", "Train:EvalInterval", "Env steps between deterministic evaluations (default 2000).", typeof(long)),
+            new("--eval-episodes", "Train:EvalEpisodes", "Episodes per evaluation (default 10).", typeof(int)),
+            new("--log-interval", "Train:LogInterval", "Env steps between metrics lines (default 500).", typeof(long)),
+            new("--runs-root", "Train:RunsRoot", "Folder for run directories (default runs).", typeof(string)),
+            new("--run-id", "Train:RunId", "Run directory name (default: env-seed-time).", typeof(string)),
+            new("--device", "Train:Device", "auto (CUDA when available), cpu or cuda.", typeof(string)),
+            new("--threads", "Train:Threads", "Torch CPU threads (0 = all cores).", typeof(int)),
+            new("--stop-at-eval-return", "Train:StopAtEvalReturn", "Stop once a deterministic evaluation reaches this mean return.", typeof(double)),
+            new("--batch-size", "Sac:BatchSize", "Minibatch size (default 256).", typeof(int)),
+            new("--gamma", "Sac:Gamma", "Discount (default 0.99).", typeof(double)),
+            new("--tau", "Sac:Tau", "Polyak coefficient for critic targets (default 0.005).", typeof(double)),
+            new("--initial-alpha", "Sac:InitialAlpha", "Initial temperature (default 0.2).", typeof(double)),
+            new("--actor-lr", "Sac:ActorLearningRate", "Actor Adam learning rate.", typeof(double)),
+            new("--critic-lr", "Sac:CriticLearningRate", "Critic Adam learning rate.", typeof(double)),
+            new("--alpha-lr", "Sac:AlphaLearningRate", "Temperature Adam learning rate.", typeof(double)),
+        };
+        var configOption = new Option<string>("--config") { Description = "JSON configuration file (sections Train and Sac)." };
+        var hiddenOption = new Option<string>("--hidden") { Description = "Hidden layer sizes, comma separated (default 256,256)." };
+        var command = new Command("train", "Train SAC in one process (in-memory replay) and write runs/<id>/.");
+        command.Options.Add(configOption);
+        command.Options.Add(hiddenOption);
+        foreach (var f in flags) command.Options.Add(f.Option);
+
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var overrides = new Dictionary<string, string?>();
+            ConfigFlag.Collect(parse, flags, overrides);
+            if (parse.GetValue(hiddenOption) is { } hidden)
+            {
+                var parts = hidden.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                for (int i = 0; i < parts.Length; i++) overrides[$"Sac:HiddenSizes:{i}"] = parts[i];
+            }
+            var envId = overrides.GetValueOrDefault("Train:Env") ?? Environment.GetEnvironmentVariable("DISTSAC_TRAIN__ENV") ?? new TrainOptions().Env;
+            EnvironmentRegistry.GetSpec(envId); // unknown ids fail here, listing the registered ones
+            var configuration = DistSacConfiguration.Build(parse.GetValue(configOption), EnvironmentDefaults.For(envId), overrides);
+            var train = DistSacConfiguration.Bind<TrainOptions>(configuration, "Train");
+            var sac = DistSacConfiguration.Bind<SacOptions>(configuration, "Sac");
+            if (Microsoft.Extensions.Configuration.ConfigurationExtensions.Exists(configuration.GetSection("Sac:HiddenSizes")))
+                sac = sac with { HiddenSizes = Microsoft.Extensions.Configuration.ConfigurationBinder.Get<int[]>(configuration.GetSection("Sac:HiddenSizes")) ?? sac.HiddenSizes };
+
+            var progress = new ProgressLine();
+            var trainer = new SingleProcessTrainer(train, sac, m => progress.Update(Format(m)));
+            var result = trainer.Run(cancellationToken);
+            progress.Finish();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"final deterministic evaluation over {result.FinalEvaluation.Episodes} episodes: mean {result.FinalEvaluation.MeanReturn:F1} std {result.FinalEvaluation.StdReturn:F1}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{result.Steps} env steps, {result.Updates} updates in {result.Seconds:F1} s; run directory: {result.RunDirectory}"));
+            return Task.FromResult(cancellationToken.IsCancellationRequested ? 130 : 0);
+        });
+        return command;
+    }
+
+    private static string Format(TrainMetrics m) => string.Create(CultureInfo.InvariantCulture,
+        $"step {m.Step,7} | return {Fmt(m.EpisodeReturn),8} | eval {Fmt(m.EvalReturn),8} | alpha {m.Alpha:F3} | q-loss {m.CriticLoss:F3} | pi-loss {m.ActorLoss:F2} | {m.StepsPerS,6:F0} steps/s | {m.UpdatesPerS,6:F0} upd/s");
+
+    private static string Fmt(double? v) => v is { } x && !double.IsNaN(x) ? x.ToString("F1", CultureInfo.InvariantCulture) : "-";
+}

@@ -1,0 +1,22 @@
+using System.CommandLine;
+using DistSac.Cli.Commands;
+using DistSac.Cli.Configuration;
+using DistSac.Envs;
+
+var root = new RootCommand("DistSac: distributed Soft Actor-Critic.")
+{
+    TrainCommand.Create(),
+    EvalCommand.Create(),
+    BenchCommand.Create(),
+};
+
+try
+{
+    return await root.Parse(args).InvokeAsync();
+}
+catch (Exception e) when (e is ConfigurationException or UnknownEnvironmentException or ArgumentException or FileNotFoundException
+                              or InvalidDataException or System.ComponentModel.DataAnnotations.ValidationException or InvalidOperationException)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}

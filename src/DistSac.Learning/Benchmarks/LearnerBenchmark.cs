@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using DistSac.Learning.Replay;
+using DistSac.Learning.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DistSac.Learning.Benchmarks;
+
+public sealed record LearnerBenchmarkResult(
+    string Device, int Threads, int BatchSize, int Hidden, int ObservationSize, int ActionSize,
+    int Updates, double Seconds, double UpdatesPerSecond, double GflopPerUpdate, double MatmulPeakGflops, double Efficiency);
+
+/// <summary>
+/// Times SAC gradient updates on Pendulum-sized data already in memory (batch sampled from an in-memory replay each
+/// update, as in training). Efficiency = updates/s x GFLOP per update / TorchSharp's own dense matmul GFLOP/s measured
+/// in the same process, so machines of different speed compare.
+/// </summary>
+public static class LearnerBenchmark
+{
+    /// <summary>Multiply-adds of one update, counted layer by layer (see docs/benchmarks.md); ~0.6 GFLOP at 256/256x256/Pendulum.</summary>
+    public static double GflopPerUpdate(int batch, int obs, int act, int[] hidden)
+    {
+        static double MlpMacs(int input, int[] hidden, int output)
+        {
+            double macs = 0; int prev = input;
+            foreach (var h in hidden) { macs += (double)prev * h; prev = h; }
+            return macs + (double)prev * output;
+        }
+        double actor = MlpMacs(obs, hidden, 2 * act) * batch;
+        double critic = MlpMacs(obs + act, hidden, 1) * batch;      // one of the two critics
+        // target: actor fwd + 2 target critics fwd; critic step: 2 critics fwd + 2x bwd;
+        // actor step: actor fwd + 2 critics fwd + input-grad bwd (1x) + actor bwd (2x).
+        double macsTotal = actor + 2 * critic + 2 * critic * 3 + actor * 3 + 2 * critic * 2;
+        return 2 * macsTotal / 1e9;
+    }
+
+    public static LearnerBenchmarkResult Run(Device device, int threads, TimeSpan duration, int warmupUpdates = 100, long seed = 0)
+    {
+        const int obs = 3, act = 1, replayRows = 100_000;
+        var options = new SacOptions();
+        var layout = new TransitionLayout(obs, act);
+        var replay = new InMemoryReplayBuffer(layout, replayRows);
+        var random = new Random((int)seed);
+        Span<float> o = stackalloc float[obs];
+        Span<float> a = stackalloc float[act];
+        Span<float> n = stackalloc float[obs];
+        for (int i = 0; i < replayRows; i++)
+        {
+            for (int k = 0; k < obs; k++) { o[k] = random.NextSingle() * 2 - 1; n[k] = random.NextSingle() * 2 - 1; }
+            a[0] = random.NextSingle() * 4 - 2;
+            replay.Add(o, a, -random.NextSingle() * 16, n, false);
+        }
+
+        var peak = MatmulPeak.MeasureGflops(device);
+        using var learner = new SacLearner(obs, act, [-2f], [2f], options, device, seed);
+        using var staging = new BatchStaging(layout, options.BatchSize, device);
+
+        void OneUpdate()
+        {
+            replay.Sample(random, options.BatchSize, staging.HostRows);
+            staging.Upload();
+            learner.Update(staging.Observations, staging.Actions, staging.Rewards, staging.NextObservations, staging.Terminated);
+        }
+
+        for (int i = 0; i < warmupUpdates; i++) OneUpdate();
+        MatmulPeak.Synchronize(device);
+        var sw = Stopwatch.StartNew();
+        int updates = 0;
+        while (sw.Elapsed < duration)
+        {
+            for (int i = 0; i < 10; i++) OneUpdate();
+            updates += 10;
+        }
+        learner.ReadStats();
+        MatmulPeak.Synchronize(device);
+        var seconds = sw.Elapsed.TotalSeconds;
+        var ups = updates / seconds;
+        var gflop = GflopPerUpdate(options.BatchSize, obs, act, options.HiddenSizes);
+        return new LearnerBenchmarkResult(device.ToString(), threads, options.BatchSize, options.HiddenSizes[0], obs, act,
+            updates, seconds, ups, gflop, peak, ups * gflop / peak);
+    }
+}

@@ -1,0 +1,34 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DistSac.Learning;
+
+/// <summary>Device choice and thread settings for libtorch, in one place.</summary>
+public static class TorchRuntime
+{
+    /// <summary>"auto" picks CUDA when torch.cuda.is_available(), else CPU; "cuda" without a GPU is an error.</summary>
+    public static Device ResolveDevice(string choice)
+    {
+        switch (choice)
+        {
+            case "cpu": return CPU;
+            case "cuda":
+                if (!cuda.is_available()) throw new InvalidOperationException("Device 'cuda' was requested but torch.cuda.is_available() is false; use --device cpu or auto.");
+                return CUDA;
+            case "auto": return cuda.is_available() ? CUDA : CPU;
+            default: throw new ArgumentException($"Unknown device '{choice}'; use auto, cpu or cuda.", nameof(choice));
+        }
+    }
+
+    /// <summary>
+    /// Intra-op threads = physical cores available (0 = Environment.ProcessorCount). One inter-op thread: the update is
+    /// a chain of dependent ops, and extra pools only compete for the same cores.
+    /// </summary>
+    public static int ConfigureThreads(int threads)
+    {
+        var n = threads > 0 ? threads : Environment.ProcessorCount;
+        torch.set_num_threads(n);
+        try { torch.set_num_interop_threads(1); } catch (Exception) { /* may only be set once per process */ }
+        return n;
+    }
+}

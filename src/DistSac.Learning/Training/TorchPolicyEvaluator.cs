@@ -1,0 +1,57 @@
+using DistSac.Envs;
+using DistSac.Learning.Networks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DistSac.Learning.Training;
+
+public readonly record struct EvaluationResult(double MeanReturn, double StdReturn, int Episodes, double MeanLength);
+
+/// <summary>
+/// Deterministic evaluation (a = tanh(mu) * scale + bias) of the learner's actor: N episodes stepped side by side, one
+/// batched forward per step, each episode from its own seed so results are reproducible.
+/// </summary>
+public static class TorchPolicyEvaluator
+{
+    public static EvaluationResult Evaluate(SquashedGaussianActor actor, string envId, int episodes, long seed, Device device)
+    {
+        var envs = new IEnvironment[episodes];
+        var spec = EnvironmentRegistry.GetSpec(envId);
+        int o = spec.ObservationSize, a = spec.ActionSize;
+        var observations = new float[episodes * o];
+        var actions = new float[episodes * a];
+        var returns = new double[episodes];
+        var lengths = new int[episodes];
+        var done = new bool[episodes];
+        for (int i = 0; i < episodes; i++)
+        {
+            envs[i] = EnvironmentRegistry.Make(envId);
+            envs[i].Reset(seed + i, observations.AsSpan(i * o, o));
+        }
+        int running = episodes;
+        while (running > 0)
+        {
+            using (var scope = NewDisposeScope())
+            using (no_grad())
+            {
+                var obs = tensor(observations, [episodes, o]).to(device);
+                var act = actor.Deterministic(obs).cpu();
+                act.data<float>().CopyTo(actions, 0, 0);
+            }
+            for (int i = 0; i < episodes; i++)
+            {
+                if (done[i]) continue;
+                var r = envs[i].Step(actions.AsSpan(i * a, a), observations.AsSpan(i * o, o));
+                returns[i] += r.Reward;
+                lengths[i]++;
+                if (r.Terminated || r.Truncated) { done[i] = true; running--; }
+            }
+        }
+        double mean = 0, meanLength = 0;
+        for (int i = 0; i < episodes; i++) { mean += returns[i]; meanLength += lengths[i]; }
+        mean /= episodes; meanLength /= episodes;
+        double variance = 0;
+        for (int i = 0; i < episodes; i++) variance += (returns[i] - mean) * (returns[i] - mean);
+        return new EvaluationResult(mean, Math.Sqrt(variance / episodes), episodes, meanLength);
+    }
+}
