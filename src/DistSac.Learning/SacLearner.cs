@@ -1,6 +1,7 @@
 using DistSac.Learning.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
 
 namespace DistSac.Learning;
 
@@ -11,30 +12,36 @@ public readonly record struct SacUpdateStats(double CriticLoss, double ActorLoss
 /// Soft Actor-Critic, v2 (Haarnoja et al. 2018, "SAC Algorithms and Applications"): twin critics with Polyak-averaged
 /// targets, a squashed-Gaussian actor, and a learned temperature alpha = exp(log_alpha) with target entropy -dim(A).
 /// There is no target actor: the bootstrap target uses the current policy at s'.
+///
+/// Each update computes all three gradient steps from the parameters at the start of the update (as the paper's
+/// Algorithm 1 writes them, "simultaneous" rather than CleanRL's critic-then-actor order). That makes the critic half
+/// and the actor half independent, so on a CPU they run as two concurrent single-threaded streams.
 /// </summary>
 public sealed class SacLearner : IDisposable
 {
     private readonly SacOptions _options;
-    private readonly double _targetEntropy;
     private readonly FlatAdam _actorOptimizer;
     private readonly FlatAdam _criticOptimizer;
     private readonly FlatAdam? _alphaOptimizer;
     private readonly ParameterBlock _logAlphaBlock;
-    private readonly Generator? _generator;
-    private static readonly long[] CriticAxis = [0];
+    private readonly Generator _generator;
     private readonly Tensor _tau;
+    private readonly CriticStream? _criticStream;
+    private readonly TwinCritic? _criticSnapshot;
     private Tensor? _lastStats;
 
-    public SacLearner(int observationSize, int actionSize, float[] actionLow, float[] actionHigh, SacOptions options, Device device, long seed)
+    /// <param name="concurrentStreams">Run the critic half on its own thread (CPU with >= 2 cores; set torch threads to 1).</param>
+    public SacLearner(int observationSize, int actionSize, float[] actionLow, float[] actionHigh, SacOptions options, Device device, long seed, bool concurrentStreams = false)
     {
         options.Validate();
         _options = options;
         Device = device;
         ObservationSize = observationSize;
         ActionSize = actionSize;
-        _targetEntropy = options.ResolveTargetEntropy(actionSize);
+        TargetEntropy = options.ResolveTargetEntropy(actionSize);
         torch.manual_seed(seed);
         if (device.type == DeviceType.CUDA) torch.cuda.manual_seed_all(seed);
+        _generator = new Generator((ulong)seed, device);
 
         Actor = new SquashedGaussianActor(observationSize, actionSize, options.HiddenSizes, actionLow, actionHigh, device);
         Critic = new TwinCritic(observationSize, actionSize, options.HiddenSizes, device);
@@ -49,8 +56,13 @@ public sealed class SacLearner : IDisposable
         _actorOptimizer = new FlatAdam(Actor.Parameters, options.ActorLearningRate);
         _criticOptimizer = new FlatAdam(Critic.Parameters, options.CriticLearningRate);
         _alphaOptimizer = options.LearnAlpha ? new FlatAdam(_logAlphaBlock, options.AlphaLearningRate) : null;
-        _generator = null;
         _tau = torch.tensor((float)options.Tau, device: device);
+
+        if (concurrentStreams && device.type == DeviceType.CPU)
+        {
+            _criticStream = new CriticStream();
+            _criticSnapshot = new TwinCritic(observationSize, actionSize, options.HiddenSizes, device, requiresGrad: false);
+        }
     }
 
     public Device Device { get; }
@@ -62,7 +74,8 @@ public sealed class SacLearner : IDisposable
     public Tensor LogAlpha => _logAlphaBlock[0];
     internal Tensor LogAlphaValues => _logAlphaBlock.Values;
     public long UpdateCount { get; private set; }
-    public double TargetEntropy => _targetEntropy;
+    public double TargetEntropy { get; }
+    public bool UsesConcurrentStreams => _criticStream is not null;
     internal FlatAdam ActorOptimizer => _actorOptimizer;
     internal FlatAdam CriticOptimizer => _criticOptimizer;
     internal FlatAdam? AlphaOptimizer => _alphaOptimizer;
@@ -71,13 +84,12 @@ public sealed class SacLearner : IDisposable
     /// Bootstrap target y = r + gamma (1 - terminated) (min(Q1', Q2')(s', a') - alpha log pi(a'|s')), a' ~ pi(.|s').
     /// Only termination stops bootstrapping; a time-limit truncation is stored as not terminated.
     /// </summary>
-    public Tensor CriticTargetValues(Tensor rewards, Tensor nextObservations, Tensor terminated, Tensor alpha)
+    public Tensor CriticTargetValues(Tensor rewards, Tensor nextObservations, Tensor terminated, Tensor alpha, Tensor nextActions, Tensor nextLogProb)
     {
         using (no_grad())
         {
-            var (nextActions, nextLogProb) = Actor.Sample(nextObservations, _generator);
-            var nextQ = CriticTarget.Forward(nextObservations, nextActions).amin(CriticAxis);
-            var softValue = nextQ.sub_(nextLogProb.mul_(alpha));
+            var nextQ = CriticTarget.MinQ(nextObservations, nextActions);
+            var softValue = nextQ.sub_(nextLogProb.mul(alpha));
             var notDone = torch.ones_like(terminated).sub_(terminated);
             return torch.addcmul(rewards, notDone, softValue, _options.Gamma);
         }
@@ -88,27 +100,50 @@ public sealed class SacLearner : IDisposable
     {
         using var scope = NewDisposeScope();
         var alpha = LogAlpha.detach().exp();
+        Tensor nextActions, nextLogProb;
+        using (no_grad()) (nextActions, nextLogProb) = Actor.Sample(nextObservations, _generator);
 
-        // Critic: J_Q = E[(Q1(s,a) - y)^2 + (Q2(s,a) - y)^2] (the factor 1/2 folded into the learning rate as in SB3).
-        var target = CriticTargetValues(rewards, nextObservations, terminated, alpha);
-        var q = Critic.Forward(observations, actions);
-        var criticLoss = (q - target.unsqueeze(0)).square().mean(new long[] { 1, 2 }).sum();
-        _criticOptimizer.ZeroGrad();
-        criticLoss.backward();
-        _criticOptimizer.Step();
+        Tensor criticLoss = null!, meanQ = null!;
+        void CriticHalf()
+        {
+            using var criticScope = NewDisposeScope();
+            // J_Q = E[(Q1(s,a) - y)^2 + (Q2(s,a) - y)^2] (the paper's factor 1/2 folded into the learning rate, as SB3).
+            var (q1, q2) = Critic.ForwardPair(observations, actions);
+            var target = CriticTargetValues(rewards, nextObservations, terminated, alpha, nextActions, nextLogProb);
+            var loss = F.mse_loss(q1, target).add(F.mse_loss(q2, target));
+            _criticOptimizer.ZeroGrad();
+            loss.backward();
+            _criticOptimizer.Step();
+            if ((UpdateCount + 1) % _options.TargetUpdateInterval == 0)
+                CriticTarget.Parameters.PolyakUpdateFrom(Critic.Parameters, _tau);
+            criticLoss = loss.detach().MoveToOuterDisposeScope();
+            meanQ = q1.detach().mean().MoveToOuterDisposeScope();
+        }
 
-        // Actor: J_pi = E[alpha log pi(a|s) - min(Q1, Q2)(s, a)], a ~ pi(.|s); critics are fixed functions here.
+        // The actor half reads the critics as they were before this update's critic step: the live weights when the
+        // halves run one after the other (actor half first), a snapshot when they run concurrently.
+        TwinCritic criticForActor;
+        if (_criticStream is not null)
+        {
+            _criticSnapshot!.Parameters.CopyFrom(Critic.Parameters);
+            criticForActor = _criticSnapshot;
+            _criticStream.Start(CriticHalf);
+        }
+        else
+        {
+            criticForActor = Critic;
+        }
+
+        // J_pi = E[alpha log pi(a|s) - min(Q1, Q2)(s, a)], a ~ pi(.|s); the critics are fixed functions here.
         var (newActions, logProb) = Actor.Sample(observations, _generator);
-        var qPi = Critic.Forward(observations, newActions, detachWeights: true).amin(CriticAxis);
+        var qPi = criticForActor.MinQ(observations, newActions, detachWeights: true);
         var actorLoss = (logProb * alpha - qPi).mean();
         _actorOptimizer.ZeroGrad();
         actorLoss.backward();
         _actorOptimizer.Step();
 
-        // Temperature: J(alpha) = E[-log_alpha (log pi + target_entropy)], with log pi treated as a constant.
-        Tensor alphaLoss;
-        var entropyGap = logProb.detach().add(_targetEntropy);
-        alphaLoss = -(LogAlpha * entropyGap).mean();
+        // J(alpha) = E[-log_alpha (log pi + target_entropy)], log pi treated as a constant.
+        var alphaLoss = -(LogAlpha * logProb.detach().add(TargetEntropy)).mean();
         if (_alphaOptimizer is not null)
         {
             _alphaOptimizer.ZeroGrad();
@@ -116,14 +151,17 @@ public sealed class SacLearner : IDisposable
             _alphaOptimizer.Step();
         }
 
+        if (_criticStream is not null) _criticStream.Wait();
+        else CriticHalf();
         UpdateCount++;
-        if (UpdateCount % _options.TargetUpdateInterval == 0)
-            CriticTarget.Parameters.PolyakUpdateFrom(Critic.Parameters, _tau);
 
         // Keep the scalars on the device; reading them costs a host sync, so it happens only in ReadStats.
-        var stats = torch.stack([criticLoss.detach(), actorLoss.detach(), alphaLoss.detach(), alpha.reshape(new long[0]), q.detach().mean(), logProb.detach().mean().neg()]);
+        var stats = torch.stack([criticLoss, actorLoss.detach(), alphaLoss.detach(), alpha.reshape([]), meanQ, logProb.detach().mean().neg()]);
         _lastStats?.Dispose();
         _lastStats = stats.MoveToOuterDisposeScope();
+        // Made on the critic thread, they belong to no scope of this thread.
+        criticLoss.Dispose();
+        meanQ.Dispose();
     }
 
     internal void RestoreCounters(long updates, long actorSteps, long criticSteps, long alphaSteps)
@@ -136,7 +174,11 @@ public sealed class SacLearner : IDisposable
 
     public SacUpdateStats ReadStats()
     {
-        if (_lastStats is null) return new SacUpdateStats(double.NaN, double.NaN, double.NaN, Math.Exp(LogAlpha.detach().cpu().item<float>()), double.NaN, double.NaN);
+        if (_lastStats is null)
+        {
+            using var a = LogAlpha.detach().exp().cpu();
+            return new SacUpdateStats(double.NaN, double.NaN, double.NaN, a.item<float>(), double.NaN, double.NaN);
+        }
         using var host = _lastStats.cpu();
         var v = host.data<float>().ToArray();
         return new SacUpdateStats(v[0], v[1], v[2], v[3], v[4], v[5]);
@@ -144,8 +186,11 @@ public sealed class SacLearner : IDisposable
 
     public void Dispose()
     {
+        _criticStream?.Dispose();
+        _criticSnapshot?.Dispose();
         _lastStats?.Dispose();
         _tau.Dispose();
+        _generator.Dispose();
         _actorOptimizer.Dispose();
         _criticOptimizer.Dispose();
         _alphaOptimizer?.Dispose();

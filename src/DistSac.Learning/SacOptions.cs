@@ -29,8 +29,7 @@ public sealed record SacOptions
     /// <summary>Throws with the offending key's name when a value is out of range.</summary>
     public void Validate()
     {
-        var context = new ValidationContext(this);
-        Validator.ValidateObject(this, context, validateAllProperties: true);
+        OptionsValidator.Validate(this, "Sac");
         if (HiddenSizes.Length == 0) throw new ValidationException("Sac:HiddenSizes must list at least one layer size, e.g. [256, 256].");
         foreach (var h in HiddenSizes)
             if (h < 1 || h > 65536) throw new ValidationException($"Sac:HiddenSizes contains {h}; each size must be in [1, 65536].");

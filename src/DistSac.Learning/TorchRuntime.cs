@@ -21,14 +21,17 @@ public static class TorchRuntime
     }
 
     /// <summary>
-    /// Intra-op threads = physical cores available (0 = Environment.ProcessorCount). One inter-op thread: the update is
-    /// a chain of dependent ops, and extra pools only compete for the same cores.
+    /// Threads for the learner. With >= 2 CPU threads the update runs as two concurrent op streams (critic half and
+    /// actor half), each with half the threads for libtorch's intra-op pool; with 1 thread or on CUDA, one stream.
+    /// One inter-op thread: the update is a chain of dependent ops, and extra pools only compete for the same cores.
+    /// Returns (total threads, whether to use concurrent streams).
     /// </summary>
-    public static int ConfigureThreads(int threads)
+    public static (int Threads, bool ConcurrentStreams) ConfigureThreads(int threads, Device? device = null)
     {
         var n = threads > 0 ? threads : Environment.ProcessorCount;
-        torch.set_num_threads(n);
+        bool concurrent = n >= 2 && (device is null || device.type == DeviceType.CPU);
+        torch.set_num_threads(concurrent ? Math.Max(1, n / 2) : n);
         try { torch.set_num_interop_threads(1); } catch (Exception) { /* may only be set once per process */ }
-        return n;
+        return (n, concurrent);
     }
 }

@@ -13,6 +13,7 @@ public static class BenchCommand
     {
         var bench = new Command("bench", "Benchmarks; each prints one JSON line.");
         bench.Subcommands.Add(Learner());
+        bench.Subcommands.Add(WorkerBenchCommand.Create());
         return bench;
     }
 
@@ -25,12 +26,12 @@ public static class BenchCommand
         command.SetAction(parse =>
         {
             var dev = TorchRuntime.ResolveDevice(parse.GetValue(device)!);
-            var n = TorchRuntime.ConfigureThreads(parse.GetValue(threads));
-            var r = LearnerBenchmark.Run(dev, n, TimeSpan.FromSeconds(parse.GetValue(seconds)));
+            var (n, concurrent) = TorchRuntime.ConfigureThreads(parse.GetValue(threads), dev);
+            var r = LearnerBenchmark.Run(dev, n, TimeSpan.FromSeconds(parse.GetValue(seconds)), concurrentStreams: concurrent);
             Console.WriteLine(MetricsWriter.Serialize(new
             {
                 Benchmark = "learner", Value = Math.Round(r.UpdatesPerSecond, 1), Unit = "updates/s",
-                r.Device, Threads = n, Cores = Environment.ProcessorCount, r.BatchSize, r.Hidden, r.Updates, Seconds = Math.Round(r.Seconds, 2),
+                r.Device, Threads = n, ConcurrentStreams = concurrent, Cores = Environment.ProcessorCount, r.BatchSize, r.Hidden, r.Updates, Seconds = Math.Round(r.Seconds, 2),
                 GflopPerUpdate = Math.Round(r.GflopPerUpdate, 3), MatmulPeakGflops = Math.Round(r.MatmulPeakGflops, 1), Efficiency = Math.Round(r.Efficiency, 3),
                 Date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             }));

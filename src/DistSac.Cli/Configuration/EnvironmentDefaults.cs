@@ -6,14 +6,15 @@ namespace DistSac.Cli.Configuration;
 /// </summary>
 public static class EnvironmentDefaults
 {
-    public static IReadOnlyDictionary<string, string?> For(string envId) => envId switch
+    /// <param name="role">Configuration section of the role's step count ("Train" or "Learner").</param>
+    public static IReadOnlyDictionary<string, string?> For(string envId, string role = "Train") => envId switch
     {
         "Pendulum-v1" => new Dictionary<string, string?>
         {
             ["Sac:ActorLearningRate"] = "0.001",
             ["Sac:CriticLearningRate"] = "0.001",
             ["Sac:AlphaLearningRate"] = "0.001",
-            ["Train:Steps"] = "20000",
+            [$"{role}:Steps"] = "20000",
         },
         _ => new Dictionary<string, string?>(),
     };

@@ -34,7 +34,7 @@ public static class LearnerBenchmark
         return 2 * macsTotal / 1e9;
     }
 
-    public static LearnerBenchmarkResult Run(Device device, int threads, TimeSpan duration, int warmupUpdates = 100, long seed = 0)
+    public static LearnerBenchmarkResult Run(Device device, int threads, TimeSpan duration, int warmupUpdates = 100, long seed = 0, bool concurrentStreams = false)
     {
         const int obs = 3, act = 1, replayRows = 100_000;
         var options = new SacOptions();
@@ -51,8 +51,7 @@ public static class LearnerBenchmark
             replay.Add(o, a, -random.NextSingle() * 16, n, false);
         }
 
-        var peak = MatmulPeak.MeasureGflops(device);
-        using var learner = new SacLearner(obs, act, [-2f], [2f], options, device, seed);
+        using var learner = new SacLearner(obs, act, [-2f], [2f], options, device, seed, concurrentStreams);
         using var staging = new BatchStaging(layout, options.BatchSize, device);
 
         void OneUpdate()
@@ -75,6 +74,11 @@ public static class LearnerBenchmark
         MatmulPeak.Synchronize(device);
         var seconds = sw.Elapsed.TotalSeconds;
         var ups = updates / seconds;
+        // The ceiling: TorchSharp's own dense matmul using all the benchmark's threads, measured in this process.
+        var intraOp = torch.get_num_threads();
+        torch.set_num_threads(threads);
+        var peak = MatmulPeak.MeasureGflops(device);
+        torch.set_num_threads(intraOp);
         var gflop = GflopPerUpdate(options.BatchSize, obs, act, options.HiddenSizes);
         return new LearnerBenchmarkResult(device.ToString(), threads, options.BatchSize, options.HiddenSizes[0], obs, act,
             updates, seconds, ups, gflop, peak, ups * gflop / peak);

@@ -32,7 +32,7 @@ public sealed class SingleProcessTrainer
     {
         var spec = EnvironmentRegistry.GetSpec(_train.Env);
         var device = TorchRuntime.ResolveDevice(_train.Device);
-        TorchRuntime.ConfigureThreads(_train.Threads);
+        var (_, concurrentStreams) = TorchRuntime.ConfigureThreads(_train.Threads, device);
         var runId = _train.RunId ?? RunDirectory.NewRunId(_train.Env, _train.Seed);
         var run = RunDirectory.Create(_train.RunsRoot, runId);
         run.WriteConfig(new { Train = _train with { RunId = runId }, Sac = _sac, Device = device.ToString() });
@@ -40,7 +40,7 @@ public sealed class SingleProcessTrainer
         int o = spec.ObservationSize, a = spec.ActionSize;
         var layout = new TransitionLayout(o, a);
         var replay = new InMemoryReplayBuffer(layout, (int)Math.Min(_train.ReplayCapacity, Math.Max(_train.Steps, 1)));
-        using var learner = new SacLearner(o, a, spec.ActionLow, spec.ActionHigh, _sac, device, _train.Seed);
+        using var learner = new SacLearner(o, a, spec.ActionLow, spec.ActionHigh, _sac, device, _train.Seed, concurrentStreams);
         using var staging = new BatchStaging(layout, _sac.BatchSize, device);
         using var metrics = new MetricsWriter(run.MetricsPath);
 

@@ -28,7 +28,7 @@ public sealed record TrainOptions
 
     public void Validate()
     {
-        Validator.ValidateObject(this, new ValidationContext(this), validateAllProperties: true);
+        OptionsValidator.Validate(this, "Train");
         if (Device is not ("auto" or "cpu" or "cuda"))
             throw new ValidationException($"Train:Device is '{Device}'; use auto, cpu or cuda.");
     }

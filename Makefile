@@ -1,0 +1,48 @@
+# DistSac — the two commands a newcomer needs are `make run` and `make test`; both install what is missing first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+CONFIG ?= Release
+DOTNET ?= dotnet
+DISTSAC := src/DistSac.Cli/bin/$(CONFIG)/net10.0/distsac
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
+
+.PHONY: help deps restore build run train test test-learning bench clean
+
+help:
+	@echo "make run            train Pendulum-v1 with the embedded defaults (installs what is missing first)"
+	@echo "make test           unit and integration tests (< 20 min on 2 cores)"
+	@echo "make test-learning  learning-quality runs (several seeds; long)"
+	@echo "make bench          all benchmarks, one JSON line each"
+
+deps:
+	@bash deploy/host/install-deps.sh
+
+restore: deps
+	@echo "[make] dotnet restore"
+	@$(DOTNET) restore DistSac.sln --verbosity quiet
+
+build: restore
+	@echo "[make] dotnet build -c $(CONFIG)"
+	@$(DOTNET) build DistSac.sln -c $(CONFIG) --no-restore --verbosity quiet -nologo -clp:NoSummary
+
+run: build
+	@$(DISTSAC) train --env Pendulum-v1 --seed 0
+
+test: build
+	@echo "[make] dotnet test (excluding Category=Learning)"
+	@$(DOTNET) test DistSac.sln -c $(CONFIG) --no-build --filter "Category!=Learning" --logger "console;verbosity=normal" 2>&1 | tee /tmp/distsac-test.log | grep -E "^\s*(Passed|Failed|Skipped)!|error|Failed [A-Za-z]" || true
+	@bash .ci/summarize-tests.sh /tmp/distsac-test.log
+
+test-learning: build
+	@echo "[make] learning-quality tests (Category=Learning)"
+	@$(DOTNET) test DistSac.sln -c $(CONFIG) --no-build --filter "Category=Learning" --logger "console;verbosity=normal" 2>&1 | tee /tmp/distsac-test-learning.log | grep -E "^\s*(Passed|Failed|Skipped)!|error|Failed [A-Za-z]|\[learning\]" || true
+	@bash .ci/summarize-tests.sh /tmp/distsac-test-learning.log
+
+bench: build
+	@$(DISTSAC) bench learner --threads 2 --seconds 20
+	@$(DISTSAC) bench learner --threads 1 --seconds 20
+
+clean:
+	@$(DOTNET) clean DistSac.sln -c $(CONFIG) --verbosity quiet

@@ -1,0 +1,71 @@
+using System.CommandLine;
+using System.Globalization;
+using DistSac.Cli.Configuration;
+using DistSac.Envs;
+using DistSac.Learner;
+using DistSac.Replay;
+using Microsoft.Extensions.Logging;
+
+namespace DistSac.Cli.Commands;
+
+/// <summary>`distsac learner`: the distributed learner (samples from Redis, updates, publishes weights).</summary>
+public static class LearnerCommand
+{
+    public static Command Create()
+    {
+        var flags = new List<ConfigFlag>
+        {
+            new("--env", "Learner:Env", "Environment id (default Pendulum-v1).", typeof(string)),
+            new("--steps", "Learner:Steps", "Env steps (stored transitions) to train for.", typeof(long)),
+            new("--seed", "Learner:Seed", "Run seed (networks, sampling; workers derive theirs from it).", typeof(long)),
+            new("--warmup", "Learner:WarmupTransitions", "Run-wide uniform-random transitions before the first update.", typeof(long)),
+            new("--updates-per-transition", "Learner:UpdatesPerTransition", "Rate limiter ratio (1 = one update per env step; 0 disables).", typeof(double)),
+            new("--rate-limit-tolerance", "Learner:RateLimitTolerance", "Updates either side may run ahead of the ratio.", typeof(double)),
+            new("--publish-every", "Learner:PublishEvery", "Publish actor weights every K updates.", typeof(int)),
+            new("--eval-interval", "Learner:EvalInterval", "Updates between deterministic evaluations.", typeof(long)),
+            new("--eval-episodes", "Learner:EvalEpisodes", "Episodes per evaluation.", typeof(int)),
+            new("--log-interval", "Learner:LogInterval", "Updates between metrics lines.", typeof(long)),
+            new("--checkpoint-interval", "Learner:CheckpointInterval", "Updates between checkpoints (0 = only at the end).", typeof(long)),
+            new("--runs-root", "Learner:RunsRoot", "Folder for run directories.", typeof(string)),
+            new("--device", "Learner:Device", "auto, cpu or cuda.", typeof(string)),
+            new("--threads", "Learner:Threads", "Torch CPU threads (0 = all cores).", typeof(int)),
+            new("--stop-at-eval-return", "Learner:StopAtEvalReturn", "Stop once an evaluation reaches this mean return.", typeof(double)),
+            new("--run-id", "Replay:RunId", "Run id: Redis key namespace and run directory name.", typeof(string)),
+            new("--capacity-per-shard", "Replay:CapacityPerShard", "Ring capacity of each shard in transitions.", typeof(long)),
+            new("--redis-password", "Replay:Password", "Redis password (prefer DISTSAC_REPLAY__PASSWORD).", typeof(string)),
+        };
+        flags.AddRange(CommonFlags.Sac());
+        var config = CommonFlags.ConfigFile();
+        var hidden = CommonFlags.Hidden();
+        var shards = CommonFlags.Shards();
+        var command = new Command("learner", "Run the distributed learner against Redis shards.") { config, hidden, shards };
+        foreach (var f in flags) command.Options.Add(f.Option);
+        command.SetAction(async (parse, ct) =>
+        {
+            var overrides = new Dictionary<string, string?>();
+            ConfigFlag.Collect(parse, flags, overrides);
+            CommonFlags.CollectLists(parse, hidden, shards, overrides);
+            var envId = overrides.GetValueOrDefault("Learner:Env") ?? Environment.GetEnvironmentVariable("DISTSAC_LEARNER__ENV") ?? new LearnerOptions().Env;
+            EnvironmentRegistry.GetSpec(envId);
+            var configuration = DistSacConfiguration.Build(parse.GetValue(config), EnvironmentDefaults.For(envId, "Learner"), overrides);
+            var options = DistSacConfiguration.Bind<LearnerOptions>(configuration, "Learner");
+            var sac = CommonFlags.BindSac(configuration);
+            var replay = DistSacConfiguration.Bind<ReplayOptions>(configuration, "Replay");
+            if (CommonFlags.BindList(configuration, "Replay:Shards") is { } list) replay = replay with { Shards = list };
+
+            using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
+            var logger = loggerFactory.CreateLogger("learner");
+            var learner = new DistributedLearner(options, sac, replay, logger, m => Console.WriteLine(Format(m)));
+            var result = await learner.RunAsync(ct);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"final deterministic evaluation over {result.FinalEvaluation.Episodes} episodes: mean {result.FinalEvaluation.MeanReturn:F1} std {result.FinalEvaluation.StdReturn:F1}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{result.EnvSteps} env steps, {result.Updates} updates in {result.Seconds:F1} s; run directory: {result.RunDirectory}"));
+            return ct.IsCancellationRequested ? 130 : 0;
+        });
+        return command;
+    }
+
+    internal static string Format(LearnerMetrics m) => string.Create(CultureInfo.InvariantCulture,
+        $"updates {m.Updates,7} | env steps {m.EnvSteps,7} | {m.UpdatesPerS,5:F0} upd/s | {m.EnvStepsPerS,6:F0} steps/s | fill {m.ReplayFill} | stale {m.StalenessMean:F0}/{m.StalenessMax} | eval {(m.EvalReturn is { } e ? e.ToString("F1", CultureInfo.InvariantCulture) : "-")} | alpha {m.Alpha:F3}");
+}

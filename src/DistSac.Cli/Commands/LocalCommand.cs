@@ -1,0 +1,47 @@
+using System.CommandLine;
+using DistSac.Cli.Configuration;
+using DistSac.Cli.Local;
+using DistSac.Envs;
+
+namespace DistSac.Cli.Commands;
+
+/// <summary>`distsac local`: the embedded default (what `make run` starts).</summary>
+public static class LocalCommand
+{
+    public static Command Create()
+    {
+        var flags = new List<ConfigFlag>
+        {
+            new("--workers", "Local:Workers", "Worker processes (default 2).", typeof(int)),
+            new("--shards", "Local:Shards", "redis-server shards (default 1).", typeof(int)),
+            new("--env", "Local:Env", "Environment id (default Pendulum-v1).", typeof(string)),
+            new("--steps", "Local:Steps", "Env steps to train for (default 20000).", typeof(long)),
+            new("--seed", "Local:Seed", "Run seed.", typeof(long)),
+            new("--envs-per-worker", "Local:EnvsPerWorker", "Vectorized environments per worker (default 1).", typeof(int)),
+            new("--warmup", "Local:WarmupTransitions", "Uniform-random transitions before the first update (default 1000).", typeof(long)),
+            new("--updates-per-transition", "Local:UpdatesPerTransition", "Rate limiter ratio (default 1; 0 disables).", typeof(double)),
+            new("--capacity-per-shard", "Local:CapacityPerShard", "Replay capacity per shard in transitions.", typeof(long)),
+            new("--eval-interval", "Local:EvalInterval", "Updates between evaluations (default 2000).", typeof(long)),
+            new("--stop-at-eval-return", "Local:StopAtEvalReturn", "Stop once an evaluation reaches this mean return.", typeof(double)),
+            new("--runs-root", "Local:RunsRoot", "Folder for run directories (default runs).", typeof(string)),
+            new("--run-id", "Local:RunId", "Run id (default env-seed-time).", typeof(string)),
+            new("--learner-threads", "Local:LearnerThreads", "Torch threads of the learner (0 = all cores).", typeof(int)),
+            new("--redis-server", "Local:RedisServer", "redis-server executable (default: from PATH).", typeof(string)),
+            new("--persist", "Local:Persist", "Keep Redis data (appendonly) in the run directory.", typeof(bool)),
+        };
+        var config = CommonFlags.ConfigFile();
+        var command = new Command("local", "Run shards, gateway, learner and workers as child processes on this machine.") { config };
+        foreach (var f in flags) command.Options.Add(f.Option);
+        command.SetAction(async (parse, ct) =>
+        {
+            var overrides = new Dictionary<string, string?>();
+            ConfigFlag.Collect(parse, flags, overrides);
+            var configuration = DistSacConfiguration.Build(parse.GetValue(config), new Dictionary<string, string?>(), overrides);
+            var options = DistSacConfiguration.Bind<LocalOptions>(configuration, "Local");
+            EnvironmentRegistry.GetSpec(options.Env);
+            var self = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find the distsac executable's path.");
+            return await new LocalCluster(options, self).RunAsync(ct);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+
+namespace DistSac.Cli.Local;
+
+/// <summary>
+/// One child of `distsac local`: started through `setpriv --pdeathsig KILL` so the kernel kills it if the
+/// orchestrator dies without cleaning up (even on SIGKILL), its output prefixed with its role and copied to a log file.
+/// </summary>
+public sealed class ChildProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StreamWriter _log;
+    private readonly Action<string, string> _onLine;
+
+    private ChildProcess(string name, Process process, StreamWriter log, Action<string, string> onLine)
+    {
+        Name = name;
+        _process = process;
+        _log = log;
+        _onLine = onLine;
+    }
+
+    public string Name { get; }
+    public int Pid => _process.Id;
+    public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
+    public bool StopRequested { get; private set; }
+    public Task Exited => _process.WaitForExitAsync();
+
+    /// <summary>Must be called on <see cref="ProcessSpawner"/>'s thread: PR_SET_PDEATHSIG fires when the forking thread exits.</summary>
+    internal static ChildProcess Start(string name, string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment,
+        string logPath, Action<string, string> onLine)
+    {
+        var psi = new ProcessStartInfo
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (File.Exists("/usr/bin/setpriv"))
+        {
+            psi.FileName = "/usr/bin/setpriv";
+            psi.ArgumentList.Add("--pdeathsig");
+            psi.ArgumentList.Add("KILL");
+            psi.ArgumentList.Add(fileName);
+        }
+        else
+        {
+            psi.FileName = fileName;
+        }
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in environment) psi.Environment[k] = v;
+        var log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
+        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        var child = new ChildProcess(name, process, log, onLine);
+        process.OutputDataReceived += (_, e) => child.OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => child.OnLine(e.Data);
+        if (!process.Start()) throw new InvalidOperationException($"Could not start {name} ({fileName}).");
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return child;
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null) return;
+        lock (_log) _log.WriteLine(line);
+        _onLine(Name, line);
+    }
+
+    /// <summary>SIGTERM, then SIGKILL if it has not exited within <paramref name="grace"/>.</summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        StopRequested = true;
+        if (_process.HasExited) return;
+        Signals.Send(_process.Id, Signals.SigTerm);
+        using var timeout = new CancellationTokenSource(grace);
+        try { await _process.WaitForExitAsync(timeout.Token); }
+        catch (OperationCanceledException)
+        {
+            try { _process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited) await StopAsync(TimeSpan.FromSeconds(5));
+        _process.Dispose();
+        lock (_log) _log.Dispose();
+    }
+}
+
+internal static partial class Signals
+{
+    public const int SigTerm = 15;
+    public const int SigKill = 9;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    public static void Send(int pid, int signal) => _ = Kill(pid, signal);
+}

@@ -1,0 +1,226 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using DistSac.Learning.Training;
+
+namespace DistSac.Cli.Local;
+
+/// <summary>
+/// `distsac local`: S redis-server shards on free loopback ports, one gateway, one learner and N workers as child
+/// processes of this one; merged, prefixed logs; a progress line; everything stopped on Ctrl-C, SIGTERM, when
+/// training ends, or when a child dies (exit code non-zero, naming it).
+/// </summary>
+public sealed class LocalCluster
+{
+    private readonly LocalOptions _options;
+    private readonly string _self;
+    private readonly List<ChildProcess> _children = [];
+    private readonly object _console = new();
+    private string? _finalLine;
+
+    public LocalCluster(LocalOptions options, string selfExecutable)
+    {
+        options.Validate();
+        _options = options;
+        _self = selfExecutable;
+    }
+
+    public async Task<int> RunAsync(CancellationToken ct)
+    {
+        var runId = _options.RunId ?? RunDirectory.NewRunId(_options.Env, _options.Seed);
+        var run = RunDirectory.Create(_options.RunsRoot, runId);
+        var logs = Directory.CreateDirectory(Path.Combine(run.Path, "logs")).FullName;
+        var scratch = _options.Persist ? Path.Combine(run.Path, "redis") : Path.Combine(Path.GetTempPath(), $"distsac-local-{runId}");
+        Directory.CreateDirectory(scratch);
+        using var spawner = new ProcessSpawner();
+        int exitCode = 0;
+        try
+        {
+            Say($"run {runId}: {_options.Shards} shard(s), 1 gateway, 1 learner, {_options.Workers} worker(s); logs in {logs}");
+            var shardEndpoints = new List<string>();
+            for (int i = 0; i < _options.Shards; i++) shardEndpoints.Add(await StartRedisAsync(spawner, i, scratch, logs, ct));
+
+            var common = new Dictionary<string, string> { ["DISTSAC_REPLAY__RUNID"] = runId, ["DISTSAC_REPLAY__CAPACITYPERSHARD"] = Inv(_options.CapacityPerShard) };
+            for (int i = 0; i < shardEndpoints.Count; i++) common[$"DISTSAC_REPLAY__SHARDS__{i}"] = shardEndpoints[i];
+
+            var gatewayPort = FreePort();
+            var gatewayEnv = new Dictionary<string, string>(common)
+            {
+                ["DISTSAC_GATEWAY__LISTEN"] = $"http://127.0.0.1:{gatewayPort}",
+                ["DISTSAC_GATEWAY__RATELIMIT"] = Inv(_options.UpdatesPerTransition),
+            };
+            _children.Add(await spawner.StartAsync("gateway", _self, ["replay"], gatewayEnv, Path.Combine(logs, "gateway.log"), Echo));
+
+            var learnerEnv = new Dictionary<string, string>(common)
+            {
+                ["DISTSAC_LEARNER__ENV"] = _options.Env,
+                ["DISTSAC_LEARNER__STEPS"] = Inv(_options.Steps),
+                ["DISTSAC_LEARNER__SEED"] = Inv(_options.Seed),
+                ["DISTSAC_LEARNER__WARMUPTRANSITIONS"] = Inv(_options.WarmupTransitions),
+                ["DISTSAC_LEARNER__UPDATESPERTRANSITION"] = Inv(_options.UpdatesPerTransition),
+                ["DISTSAC_LEARNER__EVALINTERVAL"] = Inv(_options.EvalInterval),
+                ["DISTSAC_LEARNER__RUNSROOT"] = Path.GetFullPath(_options.RunsRoot),
+                ["DISTSAC_LEARNER__THREADS"] = Inv(_options.LearnerThreads),
+            };
+            if (_options.StopAtEvalReturn is { } stop) learnerEnv["DISTSAC_LEARNER__STOPATEVALRETURN"] = Inv(stop);
+            var learner = await spawner.StartAsync("learner", _self, ["learner"], learnerEnv, Path.Combine(logs, "learner.log"), Echo);
+            _children.Add(learner);
+
+            for (int w = 0; w < _options.Workers; w++)
+            {
+                var workerEnv = new Dictionary<string, string>
+                {
+                    ["DISTSAC_WORKER__GATEWAY"] = $"http://127.0.0.1:{gatewayPort}",
+                    ["DISTSAC_WORKER__WORKERID"] = $"worker-{w}",
+                    ["DISTSAC_WORKER__ENVS"] = Inv(_options.EnvsPerWorker),
+                };
+                _children.Add(await spawner.StartAsync($"worker-{w}", _self, ["worker"], workerEnv, Path.Combine(logs, $"worker-{w}.log"), Echo));
+            }
+
+            exitCode = await SuperviseAsync(learner, run, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            exitCode = 130;
+        }
+        finally
+        {
+            await StopAllAsync();
+            if (!_options.Persist) TryDelete(scratch);
+        }
+        if (exitCode == 0) Say(_finalLine ?? "training finished");
+        Say($"run directory: {run.Path}");
+        return exitCode;
+    }
+
+    /// <summary>Waits for the learner to finish; any other child exiting first is a failure.</summary>
+    private async Task<int> SuperviseAsync(ChildProcess learner, RunDirectory run, CancellationToken ct)
+    {
+        var nextProgress = DateTime.UtcNow.AddSeconds(5);
+        while (true)
+        {
+            if (ct.IsCancellationRequested) { Say("interrupted: stopping every child"); return 130; }
+            foreach (var child in _children)
+            {
+                if (!child.HasExited || child.StopRequested) continue;
+                if (child == learner)
+                {
+                    if (child.ExitCode == 0) return 0;
+                    Say($"error: the learner exited with code {child.ExitCode}; see its log");
+                    return 1;
+                }
+                Say($"error: {child.Name} (pid {child.Pid}) exited unexpectedly with code {child.ExitCode}; stopping everything");
+                return 1;
+            }
+            if (DateTime.UtcNow >= nextProgress)
+            {
+                if (ProgressLine(run) is { } line) Say(line);
+                nextProgress = DateTime.UtcNow.AddSeconds(5);
+            }
+            try { await Task.Delay(200, ct); } catch (OperationCanceledException) { }
+        }
+    }
+
+    private async Task StopAllAsync()
+    {
+        // Workers first (they flush their last batch), then learner, gateway, and the shards last.
+        foreach (var group in new Func<ChildProcess, bool>[] { c => c.Name.StartsWith("worker", StringComparison.Ordinal), c => c.Name == "learner", c => c.Name == "gateway", c => true })
+        {
+            var stopping = new List<Task>();
+            foreach (var c in _children) if (group(c) && !c.StopRequested) stopping.Add(c.StopAsync(TimeSpan.FromSeconds(c.Name == "learner" ? 60 : 10)));
+            await Task.WhenAll(stopping);
+        }
+        foreach (var c in _children) await c.DisposeAsync();
+    }
+
+    private async Task<string> StartRedisAsync(ProcessSpawner spawner, int index, string scratch, string logs, CancellationToken ct)
+    {
+        var port = FreePort();
+        var dir = Directory.CreateDirectory(Path.Combine(scratch, $"shard-{index}")).FullName;
+        var args = new List<string> { "--port", Inv(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--protected-mode", "yes" };
+        args.AddRange(_options.Persist ? ["--appendonly", "yes"] : ["--appendonly", "no"]);
+        var child = await spawner.StartAsync($"redis-{index}", ResolveRedis(), args, new Dictionary<string, string>(), Path.Combine(logs, $"redis-{index}.log"), (_, _) => { });
+        _children.Add(child);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!await PingAsync(port, ct))
+        {
+            if (child.HasExited) throw new InvalidOperationException($"redis-server for shard {index} exited with code {child.ExitCode}; see {logs}/redis-{index}.log");
+            if (DateTime.UtcNow > deadline) throw new InvalidOperationException($"redis-server for shard {index} did not answer PING on 127.0.0.1:{port} within 10 s");
+            await Task.Delay(50, ct);
+        }
+        return $"127.0.0.1:{port}";
+    }
+
+    private string ResolveRedis()
+    {
+        if (_options.RedisServer.Contains('/')) return _options.RedisServer;
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))
+        {
+            var p = Path.Combine(dir, _options.RedisServer);
+            if (File.Exists(p)) return p;
+        }
+        throw new FileNotFoundException($"'{_options.RedisServer}' was not found on PATH; install it (make deps, or apt-get install redis-server) or pass --redis-server PATH.");
+    }
+
+    private static async Task<bool> PingAsync(int port, CancellationToken ct)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, port, ct);
+            var stream = client.GetStream();
+            await stream.WriteAsync("PING\r\n"u8.ToArray(), ct);
+            var buffer = new byte[16];
+            var n = await stream.ReadAsync(buffer, ct);
+            return Encoding.ASCII.GetString(buffer, 0, n).StartsWith("+PONG", StringComparison.Ordinal);
+        }
+        catch (SocketException) { return false; }
+        catch (IOException) { return false; }
+    }
+
+    private static string? ProgressLine(RunDirectory run)
+    {
+        if (!File.Exists(run.MetricsPath)) return null;
+        string? last = null;
+        using (var reader = new StreamReader(new FileStream(run.MetricsPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)))
+            while (reader.ReadLine() is { } l) if (l.Length > 0) last = l;
+        if (last is null) return null;
+        try
+        {
+            using var doc = JsonDocument.Parse(last);
+            var r = doc.RootElement;
+            double D(string k) => r.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
+            var eval = double.IsNaN(D("eval_return")) ? "-" : D("eval_return").ToString("F1", CultureInfo.InvariantCulture);
+            return string.Create(CultureInfo.InvariantCulture,
+                $"progress: env steps {D("env_steps"):F0} | {D("env_steps_per_s"):F0} env steps/s | {D("updates_per_s"):F0} updates/s | replay fill {D("replay_fill"):F0} | staleness {D("staleness_mean"):F0} mean, {D("staleness_max"):F0} max | eval {eval}");
+        }
+        catch (JsonException) { return null; }
+    }
+
+    private void Echo(string name, string line)
+    {
+        if (line.StartsWith("final deterministic evaluation", StringComparison.Ordinal)) _finalLine = line;
+        lock (_console) Console.WriteLine($"[{name}] {line}");
+    }
+
+    private void Say(string line)
+    {
+        lock (_console) Console.WriteLine($"[local] {line}");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string Inv(IFormattable value) => value.ToString(null, CultureInfo.InvariantCulture);
+
+    private static void TryDelete(string dir)
+    {
+        try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

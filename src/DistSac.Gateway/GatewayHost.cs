@@ -1,0 +1,152 @@
+using DistSac.Protocol;
+using DistSac.Replay;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DistSac.Gateway;
+
+/// <summary>
+/// One running gateway: Kestrel serving <see cref="ReplayGatewayService"/> over HTTP/2 cleartext, connected to the shards.
+/// Built on an empty WebApplication builder so nothing but the given options configures it (no appsettings.json,
+/// no ASPNETCORE_URLS surprises); the generic host's console lifetime turns SIGTERM / Ctrl-C into a graceful stop.
+/// </summary>
+public sealed class GatewayHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ShardedReplay _replay;
+    private int _disposed;
+
+    private GatewayHost(WebApplication app, ShardedReplay replay, GatewayCounters counters, Uri address)
+    {
+        _app = app;
+        _replay = replay;
+        Counters = counters;
+        Address = address;
+    }
+
+    /// <summary>The bound address, e.g. http://127.0.0.1:41234 (the real port when Listen asked for port 0).</summary>
+    public Uri Address { get; }
+
+    public GatewayCounters Counters { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Connects to the shards, binds the listen address and starts serving; returns once requests are accepted.</summary>
+    /// <param name="loggerFactory">Where the gateway logs (owned by the caller; dispose it after the host); null logs nothing.</param>
+    public static async Task<GatewayHost> StartAsync(GatewayOptions gateway, ReplayOptions replay, ILoggerFactory? loggerFactory = null,
+        CancellationToken ct = default)
+    {
+        gateway.Validate();
+        var listen = ListenAddress.Parse(gateway.Listen);
+        loggerFactory ??= NullLoggerFactory.Instance;
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(GatewayHost).Assembly.GetName().Name });
+        builder.Services.AddSingleton(loggerFactory);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // Detects workers that vanished without closing their WatchWeights stream (node loss behind a Service).
+            kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
+            kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
+            Action<ListenOptions> http2 = o => o.Protocols = HttpProtocols.Http2;
+            if (listen.IsLocalhost) kestrel.ListenLocalhost(listen.Port, http2);
+            else kestrel.Listen(listen.Address!, listen.Port, http2);
+        });
+
+        var logger = loggerFactory.CreateLogger<GatewayHost>();
+        var shards = await ShardedReplay.ConnectAsync(replay, loggerFactory.CreateLogger<ShardedReplay>(), ct).ConfigureAwait(false);
+        var counters = new GatewayCounters();
+        try
+        {
+            AddGatewayServices(builder.Services, gateway, replay, shards, counters);
+            var app = builder.Build();
+            app.MapGrpcService<ReplayGatewayService>();
+            await app.StartAsync(ct).ConfigureAwait(false);
+            var address = BoundAddress(app, listen);
+            logger.LogInformation("Replay gateway for run {RunId} listening on {Address} ({Shards} shards, rate limit {Ratio} updates/transition)",
+                replay.RunId, address, replay.Shards.Length, gateway.RateLimit);
+            return new GatewayHost(app, shards, counters, address);
+        }
+        catch
+        {
+            counters.Dispose();
+            await shards.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The `distsac replay` entry point: serve until SIGTERM / Ctrl-C or <paramref name="ct"/>, then stop gracefully.</summary>
+    public static async Task RunAsync(GatewayOptions gateway, ReplayOptions replay, ILoggerFactory? loggerFactory, CancellationToken ct)
+    {
+        await using var host = await StartAsync(gateway, replay, loggerFactory, ct).ConfigureAwait(false);
+        await host.WaitForShutdownAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Returns when the host is asked to stop (signal or <paramref name="ct"/>), after it has stopped.</summary>
+    public Task WaitForShutdownAsync(CancellationToken ct) => _app.WaitForShutdownAsync(ct);
+
+    public Task StopAsync(CancellationToken ct = default) => _app.StopAsync(ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        try
+        {
+            await _app.StopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await _app.DisposeAsync().ConfigureAwait(false);
+            await _replay.DisposeAsync().ConfigureAwait(false);
+            Counters.Dispose();
+        }
+    }
+
+    private static void AddGatewayServices(IServiceCollection services, GatewayOptions gateway, ReplayOptions replay, ShardedReplay shards, GatewayCounters counters)
+    {
+        services.AddGrpc(o =>
+        {
+            // Set from the protocol, never left to gRPC's 4 MB default: a full batch of large records or a big actor must fit.
+            o.MaxReceiveMessageSize = ProtocolLimits.MaxMessageBytes;
+            o.MaxSendMessageSize = ProtocolLimits.MaxMessageBytes;
+        });
+        services.AddSingleton(gateway);
+        services.AddSingleton(replay);
+        services.AddSingleton(shards);
+        services.AddSingleton(counters);
+        services.AddSingleton(_ => new ReplayProgressMonitor(ct => ReadProgressAsync(shards, ct)));
+        services.AddSingleton<WeightsFanOut>();
+        services.AddSingleton<WorkerRegistry>();
+        services.AddSingleton<RunInfoProvider>();
+        services.AddSingleton(sp => new InsertAdmission(gateway, sp.GetRequiredService<ReplayProgressMonitor>(), counters));
+        services.AddSingleton<PushHandler>();
+        services.AddSingleton<WeightsFollower>();
+        services.AddHostedService(sp => sp.GetRequiredService<WeightsFollower>());
+        services.AddHostedService<GatewayStatusReporter>();
+    }
+
+    private static async Task<ReplayProgress> ReadProgressAsync(ShardedReplay shards, CancellationToken ct)
+    {
+        var learner = shards.ReadLearnerProgressAsync(ct);
+        var stats = shards.ReadStatsAsync(ct);
+        await Task.WhenAll(learner, stats).ConfigureAwait(false);
+        var (updates, version) = await learner.ConfigureAwait(false);
+        return new ReplayProgress(updates, version, (await stats.ConfigureAwait(false)).TotalInserted);
+    }
+
+    private static Uri BoundAddress(WebApplication app, ListenAddress listen)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+        if (addresses is { Count: > 0 })
+        {
+            foreach (var a in addresses) return new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "localhost", StringComparison.Ordinal));
+        }
+        return new Uri($"http://{(listen.IsLocalhost ? "localhost" : listen.Address!.ToString())}:{listen.Port}");
+    }
+}

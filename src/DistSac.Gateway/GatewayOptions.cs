@@ -1,0 +1,58 @@
+using System.Globalization;
+
+namespace DistSac.Gateway;
+
+/// <summary>Settings of one gateway process (configuration section "Gateway"); the shards come from section "Replay".</summary>
+public sealed record GatewayOptions
+{
+    public const string Section = "Gateway";
+
+    /// <summary>Where Kestrel listens, HTTP/2 cleartext: "http://0.0.0.0:50051", "http://127.0.0.1:0" (any free port), "http://localhost:50051".</summary>
+    public string Listen { get; init; } = "http://0.0.0.0:50051";
+
+    /// <summary>
+    /// Learner updates per stored transition the workers may not run ahead of (Reverb's SampleToInsertRatio, in updates).
+    /// 0 disables the rate limiter: acknowledgements are never held.
+    /// </summary>
+    public double RateLimit { get; init; }
+
+    /// <summary>Slack around the ratio, as a fraction of it, so workers and learner do not stall each other on every batch.</summary>
+    public double RateLimitTolerance { get; init; } = 0.1;
+
+    /// <summary>Transitions inserted freely before the ratio applies; -1 uses the run's warm-up length (RunInfo.warmup_transitions).</summary>
+    public long RateLimitMinTransitions { get; init; } = -1;
+
+    /// <summary>
+    /// Longest a push is held by the rate limiter before it is answered with ResourceExhausted (nothing stored; the worker
+    /// retries the same sequence). 0 holds until allowed or until the call's deadline or cancellation.
+    /// </summary>
+    public int MaxHoldMs { get; init; }
+
+    /// <summary>Age after which the shared snapshot of learner progress and total inserted is re-read from Redis.</summary>
+    public int ProgressPollMs { get; init; } = 5;
+
+    /// <summary>How often the weights follower re-checks the published version in case a pub/sub message was lost.</summary>
+    public int WeightsReconcileMs { get; init; } = 1000;
+
+    /// <summary>Interval of the counters log line; 0 turns it off.</summary>
+    public int StatusLogIntervalMs { get; init; } = 10_000;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad key, its value and the accepted range.</summary>
+    public void Validate()
+    {
+        ListenAddress.Parse(Listen);
+        Require(double.IsFinite(RateLimit) && RateLimit >= 0, nameof(RateLimit), RateLimit, ">= 0 (0 disables the rate limiter)");
+        Require(double.IsFinite(RateLimitTolerance) && RateLimitTolerance >= 0, nameof(RateLimitTolerance), RateLimitTolerance, ">= 0");
+        Require(RateLimitMinTransitions >= -1, nameof(RateLimitMinTransitions), RateLimitMinTransitions, ">= 0, or -1 for the run's warm-up length");
+        Require(MaxHoldMs >= 0, nameof(MaxHoldMs), MaxHoldMs, ">= 0 (0 holds until allowed or the call ends)");
+        Require(ProgressPollMs is >= 1 and <= 10_000, nameof(ProgressPollMs), ProgressPollMs, "in [1, 10000]");
+        Require(WeightsReconcileMs is >= 10 and <= 600_000, nameof(WeightsReconcileMs), WeightsReconcileMs, "in [10, 600000]");
+        Require(StatusLogIntervalMs >= 0, nameof(StatusLogIntervalMs), StatusLogIntervalMs, ">= 0 (0 turns the log line off)");
+    }
+
+    private static void Require(bool ok, string key, object value, string range)
+    {
+        if (!ok)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{Section}:{key} must be {range} (got {value})."));
+    }
+}

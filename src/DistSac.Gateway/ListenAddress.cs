@@ -1,0 +1,36 @@
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace DistSac.Gateway;
+
+/// <summary>A parsed "http://host:port" listen address; TLS is left to the ingress, so only cleartext HTTP/2 is served.</summary>
+public readonly partial record struct ListenAddress(IPAddress? Address, int Port)
+{
+    private const string Key = "Gateway:Listen";
+
+    /// <summary>True for "localhost": Kestrel then binds both loopback addresses.</summary>
+    public bool IsLocalhost => Address is null;
+
+    public static ListenAddress Parse(string value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+            throw new ArgumentException($"{Key} is empty; give an address such as http://0.0.0.0:50051.");
+        if (value.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"{Key} '{value}': the gateway serves cleartext HTTP/2 only (terminate TLS at the ingress); use http://.");
+        var match = HostPort().Match(value);
+        if (!match.Success)
+            throw new ArgumentException($"{Key} '{value}' is not of the form http://host:port, e.g. http://0.0.0.0:50051 (port 0 picks a free one).");
+        var host = match.Groups["host"].Value;
+        if (!int.TryParse(match.Groups["port"].Value, out var port) || port > IPEndPoint.MaxPort)
+            throw new ArgumentException($"{Key} '{value}': port must be in [0, {IPEndPoint.MaxPort}].");
+        // "*" and "+" are the ASP.NET spellings of "every interface".
+        if (host is "*" or "+") return new ListenAddress(IPAddress.Any, port);
+        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) return new ListenAddress(null, port);
+        if (!IPAddress.TryParse(host.Trim('[', ']'), out var ip))
+            throw new ArgumentException($"{Key} '{value}': host '{host}' is not an IP address; use 0.0.0.0 (all interfaces), [::], 127.0.0.1 or localhost.");
+        return new ListenAddress(ip, port);
+    }
+
+    [GeneratedRegex(@"^http://(?<host>\[[0-9A-Fa-f:.]+\]|[^:/\[\]]+):(?<port>\d{1,5})/?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex HostPort();
+}

@@ -1,0 +1,100 @@
+using DistSac.Replay;
+using Microsoft.Extensions.Logging;
+
+namespace DistSac.Gateway;
+
+public enum PushStatus
+{
+    Stored,
+    /// <summary>This (worker, sequence) was stored before; acknowledged, nothing stored again.</summary>
+    Duplicate,
+    /// <summary>Bad batch or unknown worker; nothing stored. Retrying the same batch cannot succeed.</summary>
+    Invalid,
+    /// <summary>The run has no (usable) metadata yet; nothing stored. Retry after the learner has started.</summary>
+    RunNotReady,
+    /// <summary>Held for MaxHoldMs by the rate limiter; nothing stored. Retry the same sequence.</summary>
+    RateLimited,
+    /// <summary>Redis is unreachable; the batch may or may not be stored. Retry the same sequence (idempotent).</summary>
+    Unavailable,
+}
+
+/// <summary>The answer to one push. <see cref="Error"/> is set for every status but Stored and Duplicate.</summary>
+public readonly record struct PushOutcome(PushStatus Status, int Stored, long TotalInserted, long LatestWeightsVersion, string? Error);
+
+/// <summary>
+/// One push from validation to acknowledgement, knowing nothing of gRPC: checks the batch against the run's record
+/// layout and the worker registry (no I/O for a malformed batch), waits for the rate limiter, stores the batch in
+/// one atomic idempotent insert, then reports the run-wide count and the latest weights version.
+/// </summary>
+public sealed class PushHandler(
+    ShardedReplay replay, RunInfoProvider runs, WorkerRegistry workers, InsertAdmission admission,
+    ReplayProgressMonitor progress, WeightsFanOut weights, GatewayCounters counters, ILogger<PushHandler> logger)
+{
+    private static readonly TimeSpan AckProgressMaxAge = TimeSpan.FromMilliseconds(100);
+
+    public async ValueTask<PushOutcome> PushAsync(string workerId, long sequence, int transitionCount, ReadOnlyMemory<byte> records, CancellationToken ct)
+    {
+        counters.Push();
+        if (PushValidator.ValidateHeader(workerId, sequence, transitionCount) is { } badHeader)
+            return Reject(workerId, sequence, badHeader);
+        int reserved = 0;
+        int stored = 0;
+        try
+        {
+            var run = await runs.GetAsync(ct).ConfigureAwait(false);
+            if (run.Status != RunLookupStatus.Found)
+                return new PushOutcome(PushStatus.RunNotReady, 0, 0, weights.LatestVersion, run.Error);
+            if (PushValidator.Validate(workerId, sequence, transitionCount, records.Span, run.Schema) is { } bad)
+                return Reject(workerId, sequence, bad);
+            if (!await workers.IsKnownAsync(workerId, ct).ConfigureAwait(false))
+                return Reject(workerId, sequence, $"unknown worker '{workerId}': call GetRunInfo first (it registers the worker), then push.");
+
+            var admitted = await admission.WaitAsync(transitionCount, run.Metadata!.WarmupTransitions, ct).ConfigureAwait(false);
+            if (!admitted.Admitted)
+                return new PushOutcome(PushStatus.RateLimited, 0, progress.LastEstimate?.TotalInserted ?? 0, weights.LatestVersion, admitted.Reason);
+            reserved = admitted.Reserved;
+
+            var result = await replay.InsertAsync(workerId, sequence, records, transitionCount, ct).ConfigureAwait(false);
+            stored = result.Stored;
+            progress.Complete(reserved, stored);
+            reserved = stored = 0;
+            if (result.Duplicate) counters.Duplicate();
+            else counters.Stored(result.Stored);
+
+            var now = await AckProgressAsync(result, ct).ConfigureAwait(false);
+            return new PushOutcome(result.Duplicate ? PushStatus.Duplicate : PushStatus.Stored, result.Stored,
+                now.TotalInserted, Math.Max(now.WeightsVersion, weights.LatestVersion), null);
+        }
+        catch (Exception e) when (RedisFailure.IsTransient(e))
+        {
+            counters.Unreachable();
+            logger.LogDebug("Push {Worker}/{Sequence} failed: Redis unavailable ({Error})", workerId, sequence, e.Message);
+            return new PushOutcome(PushStatus.Unavailable, 0, 0, weights.LatestVersion,
+                $"replay storage (Redis) is unavailable: {e.Message}. Retry with the same sequence; a stored batch is not stored twice.");
+        }
+        finally
+        {
+            if (reserved != 0 || stored != 0) progress.Complete(reserved, stored);
+        }
+    }
+
+    /// <summary>The run-wide numbers for the acknowledgement; the batch is already stored, so a failed read must not fail the push.</summary>
+    private async ValueTask<ReplayProgress> AckProgressAsync(InsertResult result, CancellationToken ct)
+    {
+        try
+        {
+            return await progress.GetAsync(AckProgressMaxAge, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (RedisFailure.IsTransient(e))
+        {
+            return progress.LastEstimate ?? new ReplayProgress(0, -1, result.ShardTotalInserted);
+        }
+    }
+
+    private PushOutcome Reject(string workerId, long sequence, string error)
+    {
+        counters.Reject();
+        logger.LogDebug("Push {Worker}/{Sequence} rejected: {Error}", workerId, sequence, error);
+        return new PushOutcome(PushStatus.Invalid, 0, 0, weights.LatestVersion, error);
+    }
+}

@@ -1,0 +1,64 @@
+using DistSac.Protocol;
+
+namespace DistSac.Gateway;
+
+/// <summary>
+/// Boundary checks on a pushed batch, in the order a client would fix them. Pure: no I/O, so a bad batch is refused
+/// before anything touches Redis. Each message names the field, the value and what is accepted.
+/// </summary>
+public static class PushValidator
+{
+    /// <summary>Worker ids become part of Redis keys and log lines; 128 characters is plenty for "pod-name/index".</summary>
+    public const int MaxWorkerIdLength = 128;
+
+    /// <summary>Headroom for the protobuf framing around the records in one message.</summary>
+    private const int EnvelopeBytes = 4096;
+
+    /// <summary>
+    /// Largest transition_count for this record layout: <see cref="ProtocolLimits.MaxBatchTransitions"/>, or fewer when
+    /// records are so large that a full batch would not fit in one <see cref="ProtocolLimits.MaxMessageBytes"/> message.
+    /// </summary>
+    public static int MaxTransitions(TransitionRecord schema) =>
+        (int)Math.Max(1, Math.Min(ProtocolLimits.MaxBatchTransitions, (ProtocolLimits.MaxMessageBytes - EnvelopeBytes) / (long)schema.RecordBytes));
+
+    public static string? ValidateWorkerId(string? workerId)
+    {
+        if (string.IsNullOrEmpty(workerId))
+            return "worker_id is empty; give each worker a stable unique id (e.g. its pod name).";
+        if (workerId.Length > MaxWorkerIdLength)
+            return $"worker_id has {workerId.Length} characters; at most {MaxWorkerIdLength} are accepted.";
+        foreach (var c in workerId)
+        {
+            if (char.IsControl(c) || char.IsWhiteSpace(c))
+                return $"worker_id '{workerId.Trim()}' contains whitespace or a control character (U+{(int)c:X4}); use letters, digits and -_./:.";
+        }
+        return null;
+    }
+
+    /// <summary>Checks everything that needs no schema: worker id, sequence, transition_count.</summary>
+    public static string? ValidateHeader(string? workerId, long sequence, int transitionCount)
+    {
+        if (ValidateWorkerId(workerId) is { } bad) return bad;
+        if (sequence < 0)
+            return $"sequence is {sequence}; it must be >= 0 (per worker, increasing from 0; a retry reuses the number).";
+        if (transitionCount < 1)
+            return $"transition_count is {transitionCount}; a push carries at least 1 transition.";
+        if (transitionCount > ProtocolLimits.MaxBatchTransitions)
+            return $"transition_count is {transitionCount}; at most {ProtocolLimits.MaxBatchTransitions} (RunInfo.max_batch_transitions) per push, split the batch.";
+        return null;
+    }
+
+    /// <summary>Full check against the run's record layout: header, exact byte length, then every value (finite, terminated 0 or 1).</summary>
+    public static string? Validate(string? workerId, long sequence, int transitionCount, ReadOnlySpan<byte> records, TransitionRecord schema)
+    {
+        if (ValidateHeader(workerId, sequence, transitionCount) is { } bad) return bad;
+        int max = MaxTransitions(schema);
+        if (transitionCount > max)
+            return $"transition_count is {transitionCount}; records of {schema.RecordBytes} bytes allow at most {max} (RunInfo.max_batch_transitions) per push, split the batch.";
+        long expected = (long)transitionCount * schema.RecordBytes;
+        if (records.Length != expected)
+            return $"records has {records.Length} bytes but transition_count {transitionCount} x record_bytes {schema.RecordBytes} = {expected}; " +
+                   $"pack records as RunInfo describes (observation_size {schema.ObservationSize}, action_size {schema.ActionSize}).";
+        return schema.Validate(records, transitionCount);
+    }
+}

@@ -1,0 +1,114 @@
+namespace DistSac.Gateway;
+
+/// <summary>Learner updates, latest weights version and transitions stored run-wide, as one consistent-enough reading.</summary>
+public readonly record struct ReplayProgress(long Updates, long WeightsVersion, long TotalInserted);
+
+/// <summary>
+/// The gateway's shared view of run progress. Any number of concurrent pushes ask for it, but Redis is read at most
+/// once per <c>maxAge</c>: the first caller after the snapshot goes stale starts one read and the others await the same
+/// task (single flight), so a thousand held pushes cost one read per poll interval, not a thousand.
+/// Between reads the estimate adds what this gateway stored or has admitted since, so a burst of pushes released at the
+/// same moment cannot all pass the rate limiter on one stale number.
+/// </summary>
+public sealed class ReplayProgressMonitor : IDisposable
+{
+    private sealed record Reading(ReplayProgress Progress, long StartedAt, long CompletedLocalAtStart);
+
+    private readonly Func<CancellationToken, Task<ReplayProgress>> _read;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly Lock _gate = new();
+    private Reading? _reading;
+    private Task<Reading>? _refresh;
+    private long _completedLocal; // transitions this gateway has stored
+    private long _inFlight;       // transitions admitted by the rate limiter, not yet stored or abandoned
+
+    public ReplayProgressMonitor(Func<CancellationToken, Task<ReplayProgress>> read, TimeProvider? time = null)
+    {
+        _read = read;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>Number of reads that went to the source (for tests and diagnostics).</summary>
+    public long Reads { get; private set; }
+
+    /// <summary>The last estimate without touching Redis; null before the first successful read.</summary>
+    public ReplayProgress? LastEstimate
+    {
+        get
+        {
+            var reading = Volatile.Read(ref _reading);
+            return reading is null ? null : Estimate(reading);
+        }
+    }
+
+    /// <summary>The estimate from a reading at most <paramref name="maxAge"/> old, reading once for all waiting callers if needed.</summary>
+    public async ValueTask<ReplayProgress> GetAsync(TimeSpan maxAge, CancellationToken ct)
+    {
+        var reading = Volatile.Read(ref _reading);
+        if (reading is not null && _time.GetElapsedTime(reading.StartedAt) <= maxAge)
+            return Estimate(reading);
+        Task<Reading> refresh;
+        lock (_gate)
+        {
+            if (_refresh is null || _refresh.IsCompleted)
+            {
+                reading = _reading;
+                if (reading is not null && _time.GetElapsedTime(reading.StartedAt) <= maxAge)
+                    return Estimate(reading);
+                _refresh = RefreshAsync();
+            }
+            refresh = _refresh;
+        }
+        return Estimate(await refresh.WaitAsync(ct).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Atomically: if <paramref name="allowed"/> accepts the current estimate for a batch of <paramref name="transitions"/>,
+    /// count the batch as in flight so the next caller sees it. Pair every true with <see cref="Complete"/>.
+    /// </summary>
+    public bool TryReserve(int transitions, Func<ReplayProgress, int, bool> allowed)
+    {
+        lock (_gate)
+        {
+            var reading = _reading;
+            if (reading is null || !allowed(Estimate(reading), transitions)) return false;
+            Interlocked.Add(ref _inFlight, transitions);
+            return true;
+        }
+    }
+
+    /// <summary>Records the end of a push: <paramref name="reserved"/> leaves the in-flight count, <paramref name="stored"/> joins the local total.</summary>
+    public void Complete(int reserved, int stored)
+    {
+        // Add before subtract so a concurrent estimate never dips below the truth.
+        if (stored != 0) Interlocked.Add(ref _completedLocal, stored);
+        if (reserved != 0) Interlocked.Add(ref _inFlight, -reserved);
+    }
+
+    private ReplayProgress Estimate(Reading reading)
+    {
+        // Stores that finished after the read began may be counted twice (once in Redis, once locally): the estimate
+        // errs high, which only ever holds a push a little longer, never lets workers run further ahead.
+        long local = Volatile.Read(ref _completedLocal) - reading.CompletedLocalAtStart + Volatile.Read(ref _inFlight);
+        return reading.Progress with { TotalInserted = reading.Progress.TotalInserted + local };
+    }
+
+    private async Task<Reading> RefreshAsync()
+    {
+        long startedAt = _time.GetTimestamp();
+        long completedAtStart = Volatile.Read(ref _completedLocal);
+        // One caller's cancellation must not fail the read the others are waiting on, so it runs on the monitor's lifetime.
+        var progress = await _read(_lifetime.Token).ConfigureAwait(false);
+        Reads++;
+        var reading = new Reading(progress, startedAt, completedAtStart);
+        Volatile.Write(ref _reading, reading);
+        return reading;
+    }
+
+    public void Dispose()
+    {
+        _lifetime.Cancel();
+        _lifetime.Dispose();
+    }
+}

@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using DistSac.Learning;
+using DistSac.Learning.Training;
+using DistSac.Replay;
+using Microsoft.Extensions.Logging;
+
+namespace DistSac.Learner;
+
+public sealed partial class DistributedLearner
+{
+    /// <summary>Mutable bookkeeping of the update loop (throughput windows, staleness, waits).</summary>
+    private sealed class LoopState(Stopwatch clock, long startUpdates)
+    {
+        public Stopwatch Clock { get; } = clock;
+        public ReplayStats? Stats { get; set; }
+        public TimeSpan RateLimiterWait { get; set; }
+        public TimeSpan SampleWait { get; set; }
+        public string? LastWaitReason { get; set; }
+        public EvaluationResult? LastEvaluation { get; set; }
+        public long? FirstStepReaching { get; set; }
+        public TimeSpan LastLogTime { get; set; }
+        public long LastLogUpdates { get; set; } = startUpdates;
+        public long LastLogSteps { get; set; }
+        private long _lastStatsUpdate = long.MinValue;
+        private TimeSpan _lastStatsTime;
+        public double StalenessSum;
+        public long StalenessCount;
+        public long StalenessMax;
+
+        /// <summary>Stats cost one round trip per shard: refresh every 8 updates or 20 ms, whichever first.</summary>
+        public bool ShouldRefreshStats(long updates)
+        {
+            if (Stats is null || updates - _lastStatsUpdate >= 8 || Clock.Elapsed - _lastStatsTime > TimeSpan.FromMilliseconds(20))
+            {
+                _lastStatsUpdate = updates;
+                _lastStatsTime = Clock.Elapsed;
+                return true;
+            }
+            return false;
+        }
+
+        public void AddStaleness(long staleness)
+        {
+            StalenessSum += staleness;
+            StalenessCount++;
+            if (staleness > StalenessMax) StalenessMax = staleness;
+        }
+    }
+
+    private void LogProgress(SacLearner learner, LoopState loop, MetricsWriter metrics, EvaluationResult? evaluation)
+    {
+        var now = loop.Clock.Elapsed;
+        var seconds = Math.Max((now - loop.LastLogTime).TotalSeconds, 1e-9);
+        var envSteps = loop.Stats?.TotalInserted ?? 0;
+        var stats = learner.ReadStats();
+        var shardFill = new long[loop.Stats?.Shards.Count ?? 0];
+        for (int i = 0; i < shardFill.Length; i++) shardFill[i] = loop.Stats!.Shards[i].Fill;
+        var record = new LearnerMetrics(
+            learner.UpdateCount, envSteps, now.TotalSeconds,
+            (learner.UpdateCount - loop.LastLogUpdates) / seconds, (envSteps - loop.LastLogSteps) / seconds,
+            loop.Stats?.Fill ?? 0, shardFill,
+            loop.StalenessCount > 0 ? loop.StalenessSum / loop.StalenessCount : 0, loop.StalenessMax, learner.UpdateCount - learner.UpdateCount % _options.PublishEvery,
+            loop.RateLimiterWait.TotalSeconds, loop.LastWaitReason, loop.SampleWait.TotalSeconds,
+            evaluation?.MeanReturn, evaluation?.StdReturn,
+            stats.Alpha, stats.CriticLoss, stats.ActorLoss, stats.AlphaLoss, stats.MeanQ, stats.Entropy);
+        metrics.Write(record);
+        _onMetrics?.Invoke(record);
+        loop.LastLogTime = now;
+        loop.LastLogUpdates = learner.UpdateCount;
+        loop.LastLogSteps = envSteps;
+        loop.StalenessSum = 0;
+        loop.StalenessCount = 0;
+        loop.StalenessMax = 0;
+        loop.LastWaitReason = null;
+    }
+}

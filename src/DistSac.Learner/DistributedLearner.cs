@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using DistSac.Envs;
+using DistSac.Learning;
+using DistSac.Learning.Replay;
+using DistSac.Learning.Training;
+using DistSac.Protocol;
+using DistSac.Replay;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DistSac.Learner;
+
+public sealed record LearnerResult(string RunDirectory, long Updates, long EnvSteps, double Seconds, EvaluationResult FinalEvaluation, long? FirstStepReachingThreshold);
+
+/// <summary>
+/// The learner role: writes the run's metadata, then samples batches from the Redis shards (prefetched), runs SAC
+/// updates, publishes actor weights every K updates, evaluates, checkpoints, and respects the samples-per-insert rate
+/// limiter. A restarted learner resumes from its run directory's checkpoint.
+/// </summary>
+public sealed partial class DistributedLearner
+{
+    private readonly LearnerOptions _options;
+    private readonly SacOptions _sac;
+    private readonly ReplayOptions _replayOptions;
+    private readonly ILogger _logger;
+    private readonly Action<LearnerMetrics>? _onMetrics;
+
+    public DistributedLearner(LearnerOptions options, SacOptions sac, ReplayOptions replay, ILogger? logger = null, Action<LearnerMetrics>? onMetrics = null)
+    {
+        options.Validate();
+        sac.Validate();
+        _options = options;
+        _sac = sac;
+        _replayOptions = replay;
+        _logger = logger ?? NullLogger.Instance;
+        _onMetrics = onMetrics;
+    }
+
+    public async Task<LearnerResult> RunAsync(CancellationToken ct)
+    {
+        var spec = EnvironmentRegistry.GetSpec(_options.Env);
+        var device = TorchRuntime.ResolveDevice(_options.Device);
+        var (threads, concurrent) = TorchRuntime.ConfigureThreads(_options.Threads, device);
+        int o = spec.ObservationSize, a = spec.ActionSize;
+        var record = new TransitionRecord(o, a);
+        var layout = new TransitionLayout(o, a);
+        var run = RunDirectory.Create(_options.RunsRoot, _options.RunId ?? _replayOptions.RunId);
+        run.WriteConfig(new { Learner = _options, Sac = _sac, Replay = _replayOptions with { Password = null }, Device = device.ToString(), Threads = threads });
+
+        await using var replay = await ShardedReplay.ConnectAsync(_replayOptions, _logger, ct);
+        var metadata = new ReplayMetadata(_replayOptions.RunId, _options.Env, o, a, record.RecordBytes, _options.Seed,
+            _options.WarmupTransitions, _replayOptions.CapacityPerShard, replay.ShardCount, ProtocolLimits.ProtocolVersion);
+        await replay.InitializeRunAsync(metadata, ct);
+
+        using var learner = new SacLearner(o, a, spec.ActionLow, spec.ActionHigh, _sac, device, _options.Seed, concurrent);
+        if (File.Exists(run.LearnerCheckpointPath))
+        {
+            await using var stream = File.OpenRead(run.LearnerCheckpointPath);
+            LearnerCheckpoint.Read(stream, learner);
+            _logger.LogInformation("Resumed from {Checkpoint} at update {Updates}", run.LearnerCheckpointPath, learner.UpdateCount);
+        }
+        await PublishWeightsAsync(replay, learner, ct);
+        _logger.LogInformation("Learner ready: run {RunId}, env {Env}, {Shards} shard(s), device {Device}, {Threads} thread(s){Streams}",
+            _replayOptions.RunId, _options.Env, replay.ShardCount, device, threads, concurrent ? " as two concurrent streams" : "");
+
+        using var staging = new BatchStaging(layout, _sac.BatchSize, device);
+        using var metrics = new MetricsWriter(run.MetricsPath);
+        var limiter = new SamplesPerInsertRateLimiter(_options.UpdatesPerTransition, Math.Max(_options.WarmupTransitions, _sac.BatchSize), _options.RateLimitTolerance);
+        await using var prefetcher = new ReplayPrefetcher(replay, _sac.BatchSize, _options.PrefetchDepth, _options.Seed, _logger);
+        var loop = new LoopState(Stopwatch.StartNew(), learner.UpdateCount);
+        long targetUpdates = limiter.Enabled ? (long)Math.Ceiling((_options.Steps - limiter.MinTransitionsToSample) * limiter.UpdatesPerTransition) : long.MaxValue;
+
+        while (!ct.IsCancellationRequested)
+        {
+            if (loop.ShouldRefreshStats(learner.UpdateCount)) loop.Stats = await replay.ReadStatsAsync(ct);
+            var inserted = loop.Stats?.TotalInserted ?? 0;
+            if (inserted >= _options.Steps && learner.UpdateCount >= Math.Min(targetUpdates, long.MaxValue)) break;
+            if (!limiter.LearnerMayUpdate(learner.UpdateCount, inserted))
+            {
+                if (!limiter.Enabled && inserted >= _options.Steps) break;
+                var waitStart = loop.Clock.Elapsed;
+                loop.LastWaitReason = limiter.Reason(learner.UpdateCount, inserted);
+                await Task.Delay(2, ct);
+                loop.Stats = await replay.ReadStatsAsync(ct);
+                loop.RateLimiterWait += loop.Clock.Elapsed - waitStart;
+                if (loop.Clock.Elapsed - loop.LastLogTime > TimeSpan.FromSeconds(5)) LogProgress(learner, loop, metrics, null);
+                continue;
+            }
+
+            var sampleStart = loop.Clock.Elapsed;
+            var batch = await prefetcher.NextAsync(ct);
+            loop.SampleWait += loop.Clock.Elapsed - sampleStart;
+            CopyBatch(batch, record, staging.HostRows, learner.UpdateCount, loop);
+            prefetcher.Return(batch);
+            staging.Upload();
+            learner.Update(staging.Observations, staging.Actions, staging.Rewards, staging.NextObservations, staging.Terminated);
+
+            var updates = learner.UpdateCount;
+            if (updates % _options.PublishEvery == 0) await PublishWeightsAsync(replay, learner, ct);
+            EvaluationResult? evaluation = null;
+            if (updates % _options.EvalInterval == 0)
+            {
+                evaluation = TorchPolicyEvaluator.Evaluate(learner.Actor, _options.Env, _options.EvalEpisodes, _options.Seed + 1_000_003, device);
+                loop.LastEvaluation = evaluation;
+                if (loop.FirstStepReaching is null && _options.StopAtEvalReturn is { } goal && evaluation.Value.MeanReturn >= goal)
+                    loop.FirstStepReaching = inserted;
+            }
+            if (evaluation is not null || updates % _options.LogInterval == 0) LogProgress(learner, loop, metrics, evaluation);
+            if (_options.CheckpointInterval > 0 && updates % _options.CheckpointInterval == 0) LearnerCheckpoint.Save(run, learner, _options.Env, inserted);
+            if (evaluation is not null && loop.FirstStepReaching is not null) break;
+        }
+
+        var final = TorchPolicyEvaluator.Evaluate(learner.Actor, _options.Env, _options.EvalEpisodes, _options.Seed + 1_000_003, device);
+        loop.LastEvaluation = final;
+        var envSteps = loop.Stats?.TotalInserted ?? 0;
+        LogProgress(learner, loop, metrics, final);
+        LearnerCheckpoint.Save(run, learner, _options.Env, envSteps);
+        await PublishWeightsAsync(replay, learner, CancellationToken.None);
+        return new LearnerResult(run.Path, learner.UpdateCount, envSteps, loop.Clock.Elapsed.TotalSeconds, final, loop.FirstStepReaching);
+    }
+
+    private static async Task PublishWeightsAsync(ShardedReplay replay, SacLearner learner, CancellationToken ct)
+    {
+        var weights = ActorExport.ToActorWeights(learner.Actor, learner.UpdateCount);
+        await replay.PublishWeightsAsync(weights.Version, weights.ToBytes(), ct);
+        await replay.PublishLearnerProgressAsync(learner.UpdateCount, weights.Version, ct);
+    }
+
+    /// <summary>Copies the float part of each record into the batch row and accumulates policy staleness.</summary>
+    private static void CopyBatch(PrefetchedBatch batch, TransitionRecord record, Span<float> rows, long currentVersion, LoopState loop)
+    {
+        int floats = record.FloatCount;
+        var bytes = batch.Span;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            var r = bytes.Slice(i * record.RecordBytes, record.RecordBytes);
+            MemoryMarshal.Cast<byte, float>(r[..(4 * floats)]).CopyTo(rows.Slice(i * floats, floats));
+            var version = record.PolicyVersion(r);
+            if (version >= 0) loop.AddStaleness(currentVersion - version);
+        }
+    }
+}

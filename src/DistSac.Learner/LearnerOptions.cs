@@ -1,0 +1,38 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace DistSac.Learner;
+
+/// <summary>Settings of the distributed learner (configuration section "Learner").</summary>
+public sealed record LearnerOptions
+{
+    [Required] public string Env { get; init; } = "Pendulum-v1";
+    public long Seed { get; init; }
+    /// <summary>Training ends once this many env steps (transitions) have been stored run-wide and consumed.</summary>
+    [Range(1, long.MaxValue)] public long Steps { get; init; } = 20_000;
+    /// <summary>Run-wide transitions collected with uniform-random actions before the first update.</summary>
+    [Range(0, long.MaxValue)] public long WarmupTransitions { get; init; } = 1_000;
+    /// <summary>Rate limiter: gradient updates per stored transition (1 = one update per env step); 0 disables it.</summary>
+    [Range(0.0, 1000.0)] public double UpdatesPerTransition { get; init; } = 1.0;
+    /// <summary>How far (in updates) either side may run ahead of the ratio before it waits.</summary>
+    [Range(0.0, 1e9)] public double RateLimitTolerance { get; init; } = 256;
+    /// <summary>Publish actor weights every this many updates; bounds policy staleness seen by workers.</summary>
+    [Range(1, 1_000_000)] public int PublishEvery { get; init; } = 25;
+    [Range(1, long.MaxValue)] public long EvalInterval { get; init; } = 2_000;
+    [Range(1, 1_000)] public int EvalEpisodes { get; init; } = 10;
+    [Range(1, long.MaxValue)] public long LogInterval { get; init; } = 500;
+    /// <summary>Write learner.ckpt every this many updates so a restarted learner resumes (0 = only at the end).</summary>
+    [Range(0, long.MaxValue)] public long CheckpointInterval { get; init; } = 5_000;
+    [Range(1, 64)] public int PrefetchDepth { get; init; } = 4;
+    public string RunsRoot { get; init; } = "runs";
+    public string? RunId { get; init; }
+    public string Device { get; init; } = "auto";
+    [Range(0, 1024)] public int Threads { get; init; }
+    public double? StopAtEvalReturn { get; init; }
+
+    public void Validate()
+    {
+        DistSac.Learning.OptionsValidator.Validate(this, "Learner");
+        if (Device is not ("auto" or "cpu" or "cuda"))
+            throw new ValidationException($"Learner:Device is '{Device}'; use auto, cpu or cuda.");
+    }
+}

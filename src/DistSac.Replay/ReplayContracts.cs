@@ -1,0 +1,32 @@
+namespace DistSac.Replay;
+
+/// <summary>Where the shards are and how big they are (configuration section "Replay").</summary>
+public sealed record ReplayOptions
+{
+    /// <summary>Run id; every key is "distsac:{RunId}:...", so runs can share a Redis.</summary>
+    public string RunId { get; init; } = "default";
+    /// <summary>Shard endpoints "host:port", one per redis-server; shard 0 also holds the run-level keys.</summary>
+    public string[] Shards { get; init; } = ["127.0.0.1:6379"];
+    /// <summary>Ring capacity of each shard in transitions; oldest are evicted first (FIFO).</summary>
+    public long CapacityPerShard { get; init; } = 1_000_000;
+    public string? Password { get; init; }
+    public int ConnectTimeoutMs { get; init; } = 5000;
+}
+
+/// <summary>Immutable description of a run, written once by the learner into "distsac:{run}:meta" and checked by everyone.</summary>
+public sealed record ReplayMetadata(
+    string RunId, string EnvId, int ObservationSize, int ActionSize, int RecordBytes, long Seed,
+    long WarmupTransitions, long CapacityPerShard, int ShardCount, int SchemaVersion);
+
+public readonly record struct InsertResult(int Stored, bool Duplicate, int Shard, long ShardTotalInserted);
+
+public readonly record struct ShardStats(int Shard, long Fill, long Cursor, long TotalInserted);
+
+public sealed record ReplayStats(IReadOnlyList<ShardStats> Shards)
+{
+    public long Fill { get { long s = 0; foreach (var x in Shards) s += x.Fill; return s; } }
+    public long TotalInserted { get { long s = 0; foreach (var x in Shards) s += x.TotalInserted; return s; } }
+}
+
+/// <summary>Raised when the run's stored metadata conflicts with the caller's (different env, sizes, shard count).</summary>
+public sealed class ReplaySchemaMismatchException(string message) : Exception(message);

@@ -1,0 +1,128 @@
+using StackExchange.Redis;
+
+namespace DistSac.Replay;
+
+/// <summary>One Redis instance of the replay: its connection, its precomputed keys and its loaded insert script.</summary>
+internal sealed class ReplayShard : IAsyncDisposable
+{
+    private byte[]? _insertSha;
+
+    private ReplayShard(int index, string endpoint, ConnectionMultiplexer connection, string runId)
+    {
+        Index = index;
+        Endpoint = endpoint;
+        Connection = connection;
+        Database = connection.GetDatabase();
+        Data = RunKeys.ShardData(runId, index);
+        State = RunKeys.ShardState(runId, index);
+        Sequences = RunKeys.ShardSequences(runId, index);
+        InsertKeys = [Data, State, Sequences];
+    }
+
+    public int Index { get; }
+    public string Endpoint { get; }
+    public ConnectionMultiplexer Connection { get; }
+    public IDatabase Database { get; }
+    public RedisKey Data { get; }
+    public RedisKey State { get; }
+    public RedisKey Sequences { get; }
+    public RedisKey[] InsertKeys { get; }
+
+    public static async Task<ReplayShard> ConnectAsync(int index, string endpoint, ReplayOptions options, CancellationToken ct)
+    {
+        var config = new ConfigurationOptions
+        {
+            // Fail the first connect loudly; once connected the multiplexer reconnects by itself.
+            AbortOnConnectFail = true,
+            ConnectRetry = 2,
+            ConnectTimeout = options.ConnectTimeoutMs,
+            Password = options.Password,
+            ClientName = $"distsac-{options.RunId}-shard{index}",
+            // While a shard is down, fail commands at once (ReplayUnavailableException) instead of queueing them until
+            // the timeout: the gateway answers Unavailable and the worker retries (pushes are idempotent), the
+            // prefetcher backs off and retries.
+            BacklogPolicy = BacklogPolicy.FailFast,
+        };
+        try
+        {
+            config.EndPoints.Add(endpoint);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"replay shard {index} endpoint '{endpoint}' is not host:port ({ex.Message}).", ex);
+        }
+        try
+        {
+            var connection = await ConnectionMultiplexer.ConnectAsync(config).WaitAsync(ct).ConfigureAwait(false);
+            return new ReplayShard(index, endpoint, connection, options.RunId);
+        }
+        catch (RedisConnectionException ex)
+        {
+            throw new ReplayUnavailableException(endpoint, index,
+                $"replay shard {index} at {endpoint} is unreachable: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>SCRIPT LOAD of the insert script (idempotent; a restarted shard needs it again).</summary>
+    public async Task LoadScriptAsync(CancellationToken ct)
+    {
+        var server = Connection.GetServer(Connection.GetEndPoints()[0]);
+        _insertSha = await Guard(server.ScriptLoadAsync(InsertScript.Text), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs the insert script, loading it first when unknown or when the shard forgot it (restart, SCRIPT FLUSH).</summary>
+    public async Task<RedisResult> EvalInsertAsync(RedisValue[] args, CancellationToken ct)
+    {
+        if (_insertSha is null)
+            await LoadScriptAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return await Guard(Database.ScriptEvaluateAsync(_insertSha!, InsertKeys, args), ct).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            await LoadScriptAsync(ct).ConfigureAwait(false);
+            return await Guard(Database.ScriptEvaluateAsync(_insertSha!, InsertKeys, args), ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Awaits a command, honouring the token and turning connection loss into <see cref="ReplayUnavailableException"/>.</summary>
+    public async Task<T> Guard<T>(Task<T> command, CancellationToken ct)
+    {
+        try
+        {
+            return ct.CanBeCanceled ? await command.WaitAsync(ct).ConfigureAwait(false) : await command.ConfigureAwait(false);
+        }
+        catch (RedisConnectionException ex)
+        {
+            throw Unavailable(ex);
+        }
+        catch (RedisTimeoutException ex)
+        {
+            throw Unavailable(ex);
+        }
+    }
+
+    /// <inheritdoc cref="Guard{T}(Task{T}, CancellationToken)"/>
+    public async Task Guard(Task command, CancellationToken ct)
+    {
+        try
+        {
+            if (ct.CanBeCanceled) await command.WaitAsync(ct).ConfigureAwait(false);
+            else await command.ConfigureAwait(false);
+        }
+        catch (RedisConnectionException ex)
+        {
+            throw Unavailable(ex);
+        }
+        catch (RedisTimeoutException ex)
+        {
+            throw Unavailable(ex);
+        }
+    }
+
+    public ReplayUnavailableException Unavailable(Exception ex) =>
+        new(Endpoint, Index, $"replay shard {Index} at {Endpoint} is unavailable: {ex.Message}", ex);
+
+    public async ValueTask DisposeAsync() => await Connection.DisposeAsync().ConfigureAwait(false);
+}

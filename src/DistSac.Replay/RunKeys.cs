@@ -1,0 +1,69 @@
+namespace DistSac.Replay;
+
+/// <summary>
+/// Every Redis key and channel of a run. All start with "distsac:{run}:", and run ids may not contain ':' or glob
+/// characters, so two runs sharing a Redis can never name (or SCAN-match) each other's keys.
+/// Run-level keys live on shard 0; the per-shard ring keys live on their own shard.
+/// </summary>
+public static class RunKeys
+{
+    public const string Root = "distsac";
+    public const int MaxRunIdLength = 128;
+
+    /// <summary>"distsac:{run}:"</summary>
+    public static string Prefix(string runId) => $"{Root}:{Checked(runId)}:";
+
+    /// <summary>SCAN/KEYS pattern matching exactly this run's keys.</summary>
+    public static string Pattern(string runId) => Prefix(runId) + "*";
+
+    /// <summary>String: the run's <see cref="ReplayMetadata"/> as JSON, written once (SET NX).</summary>
+    public static string Meta(string runId) => Prefix(runId) + "meta";
+
+    /// <summary>Hash: "version" (int64) and "actor" (serialized actor bytes), written together by one HSET.</summary>
+    public static string Weights(string runId) => Prefix(runId) + "weights";
+
+    /// <summary>Pub/sub channel: the new weights version (decimal) after every publish.</summary>
+    public static string WeightsChannel(string runId) => Prefix(runId) + "weights:channel";
+
+    /// <summary>Hash: "updates", "version", "updated_at" (unix ms) of the learner.</summary>
+    public static string Learner(string runId) => Prefix(runId) + "learner";
+
+    /// <summary>Hash: worker id -> last seen (unix ms).</summary>
+    public static string Workers(string runId) => Prefix(runId) + "workers";
+
+    /// <summary>Hash on shard i: slot (decimal) -> packed record.</summary>
+    public static string ShardData(string runId, int shard) => ShardPrefix(runId, shard) + "data";
+
+    /// <summary>Hash on shard i: "cursor" (next slot to write), "fill", "total" (inserted ever), "capacity".</summary>
+    public static string ShardState(string runId, int shard) => ShardPrefix(runId, shard) + "state";
+
+    /// <summary>Hash on shard i: worker id -> last stored sequence number (push idempotency).</summary>
+    public static string ShardSequences(string runId, int shard) => ShardPrefix(runId, shard) + "seq";
+
+    /// <summary>Throws <see cref="ArgumentException"/> unless the run id is 1..128 characters of [A-Za-z0-9_.-].</summary>
+    public static void ValidateRunId(string runId)
+    {
+        if (string.IsNullOrEmpty(runId) || runId.Length > MaxRunIdLength)
+            throw new ArgumentException($"run id must be 1..{MaxRunIdLength} characters (got '{runId}').", nameof(runId));
+        foreach (char c in runId)
+        {
+            bool ok = c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_' or '-' or '.';
+            if (!ok)
+                throw new ArgumentException(
+                    $"run id '{runId}' contains '{c}'; only letters, digits, '_', '-' and '.' are allowed (keys are 'distsac:<run>:...').",
+                    nameof(runId));
+        }
+    }
+
+    private static string ShardPrefix(string runId, int shard)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(shard);
+        return $"{Prefix(runId)}shard:{shard}:";
+    }
+
+    private static string Checked(string runId)
+    {
+        ValidateRunId(runId);
+        return runId;
+    }
+}

@@ -1,0 +1,114 @@
+using StackExchange.Redis;
+
+namespace DistSac.Replay;
+
+/// <summary>Run-level state on shard 0: workers, actor weights (+ pub/sub), learner progress.</summary>
+public sealed partial class ShardedReplay
+{
+    private static readonly RedisValue VersionField = "version";
+    private static readonly RedisValue ActorField = "actor";
+    private static readonly RedisValue UpdatesField = "updates";
+    private static readonly RedisValue UpdatedAtField = "updated_at";
+    private static readonly RedisValue[] WeightsFields = [VersionField, ActorField];
+    private static readonly RedisValue[] LearnerFields = [UpdatesField, VersionField];
+
+    /// <summary>Records the worker with its last-seen time (unix ms); calling again refreshes it.</summary>
+    public async Task RegisterWorkerAsync(string workerId, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workerId);
+        await Shard0.Guard(Shard0.Database.HashSetAsync(RunKeys.Workers(Options.RunId), workerId, NowMs()), ct).ConfigureAwait(false);
+    }
+
+    public async Task<bool> IsWorkerKnownAsync(string workerId, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workerId);
+        return await Shard0.Guard(Shard0.Database.HashExistsAsync(RunKeys.Workers(Options.RunId), workerId), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Worker id -> last seen (unix ms).</summary>
+    public async Task<IReadOnlyDictionary<string, long>> ReadWorkersAsync(CancellationToken ct)
+    {
+        var entries = await Shard0.Guard(Shard0.Database.HashGetAllAsync(RunKeys.Workers(Options.RunId)), ct).ConfigureAwait(false);
+        var result = new Dictionary<string, long>(entries.Length, StringComparer.Ordinal);
+        foreach (var e in entries) result[e.Name!] = (long)e.Value;
+        return result;
+    }
+
+    /// <summary>
+    /// Stores version and actor bytes with one HSET (readers never see a version with another version's bytes), then
+    /// PUBLISHes the version. The last publish wins; versions are not required to increase (a restarted learner may
+    /// start over).
+    /// </summary>
+    public async Task PublishWeightsAsync(long version, byte[] actor, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentOutOfRangeException.ThrowIfNegative(version);
+        var entries = new HashEntry[] { new(VersionField, version), new(ActorField, actor) };
+        await Shard0.Guard(Shard0.Database.HashSetAsync(RunKeys.Weights(Options.RunId), entries), ct).ConfigureAwait(false);
+        await Shard0.Guard(Shard0.Database.PublishAsync(WeightsChannel, version), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The latest stored weights, or null when none were published for this run.</summary>
+    public async Task<(long Version, byte[] Actor)?> ReadLatestWeightsAsync(CancellationToken ct)
+    {
+        var v = await Shard0.Guard(Shard0.Database.HashGetAsync(RunKeys.Weights(Options.RunId), WeightsFields), ct).ConfigureAwait(false);
+        if (v[0].IsNull || v[1].IsNull) return null;
+        return ((long)v[0], (byte[])v[1]!);
+    }
+
+    /// <summary>
+    /// Calls <paramref name="onVersion"/> (on a Redis callback thread) for each published version until disposed.
+    /// Pub/sub drops messages while disconnected: callers that must not miss a version also poll
+    /// <see cref="ReadLatestWeightsAsync"/> (e.g. after subscribing and on a timer).
+    /// </summary>
+    public async Task<IAsyncDisposable> SubscribeWeightsAsync(Action<long> onVersion, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(onVersion);
+        var subscriber = Shard0.Connection.GetSubscriber();
+        Action<RedisChannel, RedisValue> handler = (_, value) =>
+        {
+            if (value.TryParse(out long version)) onVersion(version);
+        };
+        await Shard0.Guard(subscriber.SubscribeAsync(WeightsChannel, handler), ct).ConfigureAwait(false);
+        return new Subscription(subscriber, WeightsChannel, handler);
+    }
+
+    /// <summary>Stores the learner's update count and last published weights version, with the time (unix ms).</summary>
+    public async Task PublishLearnerProgressAsync(long updates, long weightsVersion, CancellationToken ct)
+    {
+        var entries = new HashEntry[] { new(UpdatesField, updates), new(VersionField, weightsVersion), new(UpdatedAtField, NowMs()) };
+        await Shard0.Guard(Shard0.Database.HashSetAsync(RunKeys.Learner(Options.RunId), entries), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>(0, 0) until the learner has published progress.</summary>
+    public async Task<(long Updates, long WeightsVersion)> ReadLearnerProgressAsync(CancellationToken ct)
+    {
+        var v = await Shard0.Guard(Shard0.Database.HashGetAsync(RunKeys.Learner(Options.RunId), LearnerFields), ct).ConfigureAwait(false);
+        return (ToLong(v[0]), ToLong(v[1]));
+    }
+
+    private RedisChannel WeightsChannel => RedisChannel.Literal(RunKeys.WeightsChannel(Options.RunId));
+
+    private static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    private sealed class Subscription(ISubscriber subscriber, RedisChannel channel, Action<RedisChannel, RedisValue> handler) : IAsyncDisposable
+    {
+        private int _disposed;
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+            try
+            {
+                await subscriber.UnsubscribeAsync(channel, handler).ConfigureAwait(false);
+            }
+            catch (RedisConnectionException)
+            {
+                // The connection is gone, and with it the subscription.
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+    }
+}

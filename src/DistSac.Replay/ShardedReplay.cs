@@ -1,0 +1,186 @@
+using DistSac.Protocol;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
+
+namespace DistSac.Replay;
+
+/// <summary>
+/// The replay buffer spread over S Redis instances (see docs/replay-layout.md): per shard a FIFO ring stored as a hash
+/// slot -> packed record, a small state hash (cursor, fill, total) and a dedup hash (worker -> last sequence).
+/// Run-level keys (metadata, weights, learner progress, workers) live on shard 0. Thread-safe.
+/// </summary>
+public sealed partial class ShardedReplay : IAsyncDisposable
+{
+    private readonly ReplayShard[] _shards;
+    private readonly ILogger _logger;
+    private readonly RedisKey _metaKey;
+    private ReplayMetadata? _metadata;
+    private int _disposed;
+
+    private ShardedReplay(ReplayOptions options, ReplayShard[] shards, ILogger logger)
+    {
+        Options = options;
+        _shards = shards;
+        _logger = logger;
+        _metaKey = RunKeys.Meta(options.RunId);
+    }
+
+    public ReplayOptions Options { get; }
+    public int ShardCount => _shards.Length;
+
+    /// <summary>The run's metadata once initialized or read (null before).</summary>
+    public ReplayMetadata? Metadata => Volatile.Read(ref _metadata);
+
+    /// <summary>Endpoint of shard i, as configured.</summary>
+    public string ShardEndpoint(int shard) => _shards[shard].Endpoint;
+
+    private ReplayShard Shard0 => _shards[0];
+
+    /// <summary>Connects to every shard in parallel. An unreachable shard fails with <see cref="ReplayUnavailableException"/> naming it.</summary>
+    public static async Task<ShardedReplay> ConnectAsync(ReplayOptions options, ILogger? logger, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        RunKeys.ValidateRunId(options.RunId);
+        if (options.Shards is null || options.Shards.Length == 0)
+            throw new ArgumentException("replay needs at least one shard endpoint (Replay:Shards).", nameof(options));
+        if (options.CapacityPerShard < 1 || options.CapacityPerShard > ReplayLimits.MaxCapacityPerShard)
+            throw new ArgumentException($"CapacityPerShard must be in [1, {ReplayLimits.MaxCapacityPerShard}] (got {options.CapacityPerShard}).", nameof(options));
+
+        var tasks = new Task<ReplayShard>[options.Shards.Length];
+        for (int i = 0; i < tasks.Length; i++)
+            tasks[i] = ReplayShard.ConnectAsync(i, options.Shards[i], options, ct);
+        try
+        {
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        catch
+        {
+            foreach (var t in tasks)
+            {
+                if (t.IsCompletedSuccessfully)
+                    await t.Result.DisposeAsync().ConfigureAwait(false);
+            }
+            // Task.WhenAll rethrows only the first; prefer the one that names an endpoint.
+            foreach (var t in tasks)
+            {
+                if (t.IsFaulted && t.Exception!.InnerException is ReplayUnavailableException unavailable)
+                    throw unavailable;
+            }
+            throw;
+        }
+        var shards = new ReplayShard[tasks.Length];
+        for (int i = 0; i < shards.Length; i++)
+            shards[i] = tasks[i].Result;
+        var log = logger ?? NullLogger.Instance;
+        log.LogInformation("replay connected: run {RunId}, {Shards} shard(s) [{Endpoints}], capacity {Capacity} per shard",
+            options.RunId, shards.Length, string.Join(", ", options.Shards), options.CapacityPerShard);
+        return new ShardedReplay(options, shards, log);
+    }
+
+    /// <summary>
+    /// Creates the run (SET NX of the metadata) or joins it when the stored metadata is identical; loads the insert
+    /// script on every shard. Differing stored metadata raises <see cref="ReplaySchemaMismatchException"/> naming the fields.
+    /// </summary>
+    public async Task InitializeRunAsync(ReplayMetadata metadata, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        MetadataCodec.Validate(metadata, Options, ShardCount);
+        if (metadata.CapacityPerShard != Options.CapacityPerShard)
+            throw new ArgumentException($"metadata CapacityPerShard {metadata.CapacityPerShard} differs from the configured {Options.CapacityPerShard}.");
+
+        bool created = await Shard0.Guard(
+            Shard0.Database.StringSetAsync(_metaKey, MetadataCodec.Serialize(metadata), when: When.NotExists), ct).ConfigureAwait(false);
+        if (!created)
+        {
+            var stored = await ReadMetadataAsync(ct).ConfigureAwait(false)
+                         ?? throw new InvalidOperationException($"run '{Options.RunId}' metadata vanished while initializing.");
+            var diff = MetadataCodec.Differences(stored, metadata);
+            if (diff is not null)
+                throw new ReplaySchemaMismatchException($"run '{Options.RunId}' already exists with different metadata: {diff}.");
+        }
+        var loads = new Task[ShardCount];
+        for (int i = 0; i < loads.Length; i++)
+            loads[i] = _shards[i].LoadScriptAsync(ct);
+        await Task.WhenAll(loads).ConfigureAwait(false);
+        Volatile.Write(ref _metadata, metadata);
+        _logger.LogInformation("replay run {RunId} {Action}: {Env}, {RecordBytes}-byte records",
+            Options.RunId, created ? "created" : "joined", metadata.EnvId, metadata.RecordBytes);
+    }
+
+    /// <summary>Reads the run's metadata from shard 0 (null when the run was never initialized) and caches it.</summary>
+    public async Task<ReplayMetadata?> ReadMetadataAsync(CancellationToken ct)
+    {
+        var json = await Shard0.Guard(Shard0.Database.StringGetAsync(_metaKey), ct).ConfigureAwait(false);
+        if (json.IsNull) return null;
+        var metadata = MetadataCodec.Deserialize(Options.RunId, json!);
+        MetadataCodec.Validate(metadata, Options, ShardCount);
+        Volatile.Write(ref _metadata, metadata);
+        return metadata;
+    }
+
+    /// <summary>The cached metadata, read once from Redis if needed; throws when the run does not exist yet.</summary>
+    public async ValueTask<ReplayMetadata> RequireMetadataAsync(CancellationToken ct)
+    {
+        var cached = Volatile.Read(ref _metadata);
+        if (cached is not null) return cached;
+        return await ReadMetadataAsync(ct).ConfigureAwait(false)
+               ?? throw new InvalidOperationException(
+                   $"run '{Options.RunId}' has no metadata at {Shard0.Endpoint}; the learner must initialize the run first.");
+    }
+
+    /// <summary>
+    /// Stores a chunk of <paramref name="count"/> packed records atomically on shard <c>sequence % ShardCount</c>.
+    /// A (worker, sequence) at or below the last one stored for that worker on that shard is a duplicate: nothing is
+    /// stored and <see cref="InsertResult.Duplicate"/> is set. See <see cref="InsertScript"/> for chunks larger than the ring.
+    /// </summary>
+    public async Task<InsertResult> InsertAsync(string workerId, long sequence, ReadOnlyMemory<byte> records, int count, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workerId);
+        ArgumentOutOfRangeException.ThrowIfNegative(sequence);
+        if (count < 1 || count > ProtocolLimits.MaxBatchTransitions)
+            throw new ArgumentException($"count must be in [1, {ProtocolLimits.MaxBatchTransitions}] (got {count}).", nameof(count));
+        var metadata = await RequireMetadataAsync(ct).ConfigureAwait(false);
+        int recordBytes = metadata.RecordBytes;
+        if (records.Length != (long)count * recordBytes)
+            throw new ArgumentException(
+                $"records has {records.Length} bytes; {count} records of {recordBytes} bytes need {(long)count * recordBytes}.", nameof(records));
+
+        var shard = _shards[(int)(sequence % ShardCount)];
+        var args = new RedisValue[count + 3];
+        args[0] = workerId;
+        args[1] = sequence;
+        args[2] = metadata.CapacityPerShard;
+        for (int i = 0; i < count; i++)
+            args[3 + i] = records.Slice(i * recordBytes, recordBytes); // no copy: RedisValue wraps the slice
+        var result = (RedisResult[])(await shard.EvalInsertAsync(args, ct).ConfigureAwait(false))!;
+        return new InsertResult((int)result[0], (long)result[1] == 1, shard.Index, (long)result[2]);
+    }
+
+    /// <summary>Cursor, fill and total of every shard (one HMGET per shard, in parallel).</summary>
+    public async Task<ReplayStats> ReadStatsAsync(CancellationToken ct)
+    {
+        var tasks = new Task<ShardStats>[ShardCount];
+        for (int i = 0; i < tasks.Length; i++)
+            tasks[i] = ReadShardStatsAsync(_shards[i], ct);
+        var stats = await Task.WhenAll(tasks).ConfigureAwait(false);
+        return new ReplayStats(stats);
+    }
+
+    private static readonly RedisValue[] StateFields = ["fill", "cursor", "total"];
+
+    private static async Task<ShardStats> ReadShardStatsAsync(ReplayShard shard, CancellationToken ct)
+    {
+        var v = await shard.Guard(shard.Database.HashGetAsync(shard.State, StateFields), ct).ConfigureAwait(false);
+        return new ShardStats(shard.Index, ToLong(v[0]), ToLong(v[1]), ToLong(v[2]));
+    }
+
+    private static long ToLong(RedisValue value) => value.IsNull ? 0 : (long)value;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        foreach (var shard in _shards)
+            await shard.DisposeAsync().ConfigureAwait(false);
+    }
+}

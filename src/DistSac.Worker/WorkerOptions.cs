@@ -1,0 +1,70 @@
+using System.ComponentModel.DataAnnotations;
+using DistSac.Protocol;
+
+namespace DistSac.Worker;
+
+/// <summary>
+/// Configuration section "Worker" (flags such as --envs, or DISTSAC_WORKER__ENVS). Everything about the run itself
+/// (environment, seed, warm-up) comes from the gateway's RunInfo, so workers of one run cannot disagree on it.
+/// </summary>
+public sealed record WorkerOptions
+{
+    public const string Section = "Worker";
+
+    /// <summary>Gateway address; http:// is HTTP/2 without TLS (h2c).</summary>
+    [Required(ErrorMessage = "Worker:Gateway is required (e.g. http://127.0.0.1:50051).")]
+    public string Gateway { get; init; } = "http://127.0.0.1:50051";
+
+    /// <summary>Unique per worker: the gateway de-duplicates pushes by (worker id, sequence).</summary>
+    [Required(ErrorMessage = "Worker:WorkerId must not be empty.")]
+    public string WorkerId { get; init; } = $"{Environment.MachineName}-{Environment.ProcessId}";
+
+    /// <summary>Environments stepped together; one actor forward serves all of them.</summary>
+    [Range(1, 4096, ErrorMessage = "Worker:Envs must be between {1} and {2}.")]
+    public int Envs { get; init; } = 8;
+
+    /// <summary>A batch is pushed once it holds at least this many transitions (M).</summary>
+    [Range(1, ProtocolLimits.MaxBatchTransitions, ErrorMessage = "Worker:BatchTransitions must be between {1} and {2}.")]
+    public int BatchTransitions { get; init; } = 64;
+
+    /// <summary>... or once its first transition is this old (T), whichever comes first.</summary>
+    [Range(1, 600_000, ErrorMessage = "Worker:FlushIntervalMs must be between {1} and {2}.")]
+    public int FlushIntervalMs { get; init; } = 50;
+
+    /// <summary>Stop after this many environment steps (transitions); 0 runs until stopped.</summary>
+    [Range(0, long.MaxValue, ErrorMessage = "Worker:MaxSteps must be >= 0 (0 = unlimited).")]
+    public long MaxSteps { get; init; }
+
+    /// <summary>
+    /// Deadline of one Push call. The gateway holds acknowledgements back while workers run ahead of the learner,
+    /// so this bounds how long one held-back call may take before it is retried (a retry is de-duplicated).
+    /// </summary>
+    [Range(1, 3_600_000, ErrorMessage = "Worker:PushTimeoutMs must be between {1} and {2}.")]
+    public int PushTimeoutMs { get; init; } = 30_000;
+
+    /// <summary>On stop, how long to keep trying to deliver the batches not yet acknowledged.</summary>
+    [Range(0, 600_000, ErrorMessage = "Worker:ShutdownFlushTimeoutMs must be between {1} and {2}.")]
+    public int ShutdownFlushTimeoutMs { get; init; } = 5_000;
+
+    /// <summary>Busy-wait per environment per step, to emulate a costlier simulator in scaling benchmarks.</summary>
+    [Range(0, 10_000_000, ErrorMessage = "Worker:SimulatedStepCostMicroseconds must be between {1} and {2}.")]
+    public int SimulatedStepCostMicroseconds { get; init; }
+
+    [Range(0.1, 3600.0, ErrorMessage = "Worker:ProgressIntervalSeconds must be between {1} and {2}.")]
+    public double ProgressIntervalSeconds { get; init; } = 5.0;
+
+    /// <summary>Throws <see cref="ValidationException"/> naming the first bad key.</summary>
+    public void Validate()
+    {
+        Validator.ValidateObject(this, new ValidationContext(this), validateAllProperties: true);
+        if (!Uri.TryCreate(Gateway, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ValidationException($"Worker:Gateway '{Gateway}' is not an http:// or https:// address (e.g. http://127.0.0.1:50051).");
+        }
+
+        if (string.IsNullOrWhiteSpace(WorkerId))
+        {
+            throw new ValidationException("Worker:WorkerId must not be blank.");
+        }
+    }
+}

@@ -1,0 +1,125 @@
+using DistSac.Protocol;
+using DistSac.Protocol.V1;
+using DistSac.Replay;
+using DistSac.Testing;
+using Google.Protobuf;
+using Grpc.Net.Client;
+
+namespace DistSac.Gateway.Tests;
+
+/// <summary>
+/// A fresh run on a real Redis, a real gateway on 127.0.0.1:0 and a real gRPC client. <see cref="Learner"/> is the
+/// test's own connection to the shards, playing the learner: it creates the run, publishes weights and progress.
+/// </summary>
+internal sealed class GatewayTestbed : IAsyncDisposable
+{
+    public const int ObservationSize = 3; // Pendulum-v1
+    public const int ActionSize = 1;
+    public const int RecordBytes = 4 * (2 * ObservationSize + ActionSize + 3); // 40, written out rather than asked of the code
+
+    private readonly List<GatewayHost> _gateways = [];
+    private readonly List<GrpcChannel> _channels = [];
+
+    private GatewayTestbed(ReplayOptions replay, ShardedReplay learner, ReplayMetadata metadata)
+    {
+        Replay = replay;
+        Learner = learner;
+        Metadata = metadata;
+    }
+
+    public ReplayOptions Replay { get; }
+    public ShardedReplay Learner { get; }
+    public ReplayMetadata Metadata { get; }
+    public GatewayHost Gateway => _gateways[0];
+    public ReplayGateway.ReplayGatewayClient Client { get; private set; } = null!;
+    public static TransitionRecord Schema => new(ObservationSize, ActionSize);
+
+    public static async Task<GatewayTestbed> StartAsync(RedisServer redis, GatewayOptions? gateway = null, bool createRun = true, long warmup = 0)
+    {
+        var replay = new ReplayOptions
+        {
+            RunId = "gw-" + Guid.NewGuid().ToString("N")[..12],
+            Shards = [redis.Endpoint],
+            CapacityPerShard = 10_000,
+            Password = redis.Password,
+            ConnectTimeoutMs = 2000,
+        };
+        var metadata = new ReplayMetadata(replay.RunId, "Pendulum-v1", ObservationSize, ActionSize, RecordBytes, Seed: 7,
+            WarmupTransitions: warmup, replay.CapacityPerShard, ShardCount: 1, SchemaVersion: 1);
+        var learner = await ShardedReplay.ConnectAsync(replay, null, CancellationToken.None);
+        if (createRun) await learner.InitializeRunAsync(metadata, CancellationToken.None);
+        var bed = new GatewayTestbed(replay, learner, metadata);
+        try
+        {
+            var first = await bed.StartGatewayAsync(gateway);
+            bed.Client = bed.ClientFor(first);
+        }
+        catch
+        {
+            await bed.DisposeAsync();
+            throw;
+        }
+        return bed;
+    }
+
+    public async Task<GatewayHost> StartGatewayAsync(GatewayOptions? options = null)
+    {
+        options = (options ?? new GatewayOptions()) with { Listen = "http://127.0.0.1:0", StatusLogIntervalMs = 0 };
+        var host = await GatewayHost.StartAsync(options, Replay);
+        _gateways.Add(host);
+        return host;
+    }
+
+    public ReplayGateway.ReplayGatewayClient ClientFor(GatewayHost host, int? maxSendBytes = ProtocolLimits.MaxMessageBytes)
+    {
+        var channel = GrpcChannel.ForAddress(host.Address, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = ProtocolLimits.MaxMessageBytes,
+            MaxSendMessageSize = maxSendBytes,
+        });
+        _channels.Add(channel);
+        return new ReplayGateway.ReplayGatewayClient(channel);
+    }
+
+    /// <summary>GetRunInfo, which registers the worker.</summary>
+    public async Task<RunInfo> RegisterAsync(string workerId, ReplayGateway.ReplayGatewayClient? client = null) =>
+        await (client ?? Client).GetRunInfoAsync(new GetRunInfoRequest { WorkerId = workerId });
+
+    public static PushRequest Push(string workerId, long sequence, byte[] records) => new()
+    {
+        WorkerId = workerId,
+        Sequence = sequence,
+        TransitionCount = records.Length / RecordBytes,
+        Records = ByteString.CopyFrom(records),
+    };
+
+    /// <summary>Distinct valid records: record i of batch <paramref name="batch"/> holds the values batch*1000 + i + field/10.</summary>
+    public static byte[] Records(int count, int batch = 0)
+    {
+        var bytes = new byte[count * RecordBytes];
+        Span<float> obs = stackalloc float[ObservationSize];
+        Span<float> next = stackalloc float[ObservationSize];
+        Span<float> action = stackalloc float[ActionSize];
+        for (int i = 0; i < count; i++)
+        {
+            float b = batch * 1000 + i;
+            for (int k = 0; k < ObservationSize; k++)
+            {
+                obs[k] = b + k / 10f;
+                next[k] = b + 0.5f + k / 10f;
+            }
+            action[0] = 0.25f;
+            Schema.Write(bytes.AsSpan(i * RecordBytes, RecordBytes), obs, action, reward: -b, next, terminated: i % 2 == 1, policyVersion: batch);
+        }
+        return bytes;
+    }
+
+    public async Task<long> StoredAsync() => (await Learner.ReadStatsAsync(CancellationToken.None)).TotalInserted;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var channel in _channels) channel.Dispose();
+        foreach (var gateway in _gateways) await gateway.DisposeAsync();
+        await Learner.DisposeAsync();
+    }
+}

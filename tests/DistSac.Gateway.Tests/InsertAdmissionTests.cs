@@ -1,0 +1,53 @@
+namespace DistSac.Gateway.Tests;
+
+public sealed class InsertAdmissionTests
+{
+    // r = 1 update per transition, no warm-up, tolerance 1: a batch is admitted while inserted - updates <= 1.
+    private static readonly GatewayOptions Options = new() { RateLimit = 1, RateLimitTolerance = 1, RateLimitMinTransitions = 0, ProgressPollMs = 1 };
+
+    [Fact]
+    public async Task WaitAsync_ABurstOfPushes_AdmitsOnlyWhatTheRatioAllows()
+    {
+        long updates = 0;
+        using var monitor = new ReplayProgressMonitor(_ => Task.FromResult(new ReplayProgress(Interlocked.Read(ref updates), 0, 0)));
+        using var counters = new GatewayCounters();
+        var admission = new InsertAdmission(Options, monitor, counters);
+        using var stop = new CancellationTokenSource();
+
+        var pushes = new Task<Admission>[10];
+        for (int i = 0; i < pushes.Length; i++) pushes[i] = admission.WaitAsync(1, 0, stop.Token).AsTask();
+        await GatewayWeightsTests.WaitUntilAsync(() => Count(pushes) == 2 && counters.Holding == 8);
+        // In flight 0 -> admitted, 1 -> admitted, 2 -> 2 - 0 > 1 held: two of ten pass on the same stale reading.
+
+        Interlocked.Exchange(ref updates, 3); // 2 in flight: 2 - 3 <= 1, 3 - 3, 4 - 3 admitted, 5 - 3 > 1 held
+        await GatewayWeightsTests.WaitUntilAsync(() => Count(pushes) == 5 && counters.Holding == 5);
+        await stop.CancelAsync();
+
+        foreach (var p in pushes)
+        {
+            if (!p.IsCompletedSuccessfully) await Assert.ThrowsAnyAsync<OperationCanceledException>(() => p);
+        }
+        Assert.Equal(0, counters.Holding);
+        Assert.Equal(8, counters.HeldPushes);
+    }
+
+    [Fact]
+    public async Task WaitAsync_WithRatioZero_AdmitsWithoutReadingProgress()
+    {
+        using var monitor = new ReplayProgressMonitor(_ => throw new InvalidOperationException("must not read"));
+        using var counters = new GatewayCounters();
+        var admission = new InsertAdmission(Options with { RateLimit = 0 }, monitor, counters);
+
+        var admitted = await admission.WaitAsync(4096, 0, CancellationToken.None);
+
+        Assert.True(admitted.Admitted);
+        Assert.Equal(0, admitted.Reserved);
+    }
+
+    private static int Count(Task<Admission>[] pushes)
+    {
+        int n = 0;
+        foreach (var p in pushes) if (p.IsCompletedSuccessfully && p.Result.Admitted) n++;
+        return n;
+    }
+}

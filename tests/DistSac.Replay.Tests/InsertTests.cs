@@ -1,0 +1,234 @@
+using DistSac.Protocol;
+using StackExchange.Redis;
+
+namespace DistSac.Replay.Tests;
+
+public sealed class InsertTests(TwoRedisServers redis) : IClassFixture<TwoRedisServers>
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    [Fact]
+    public async Task Records_fill_the_ring_in_order_and_the_state_counts_them()
+    {
+        string run = TestRuns.NewRunId();
+        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 10);
+
+        var result = await replay.InsertAsync("w", 0, TestRuns.Records(4, firstId: 0), 4, None);
+
+        Assert.Equal(new InsertResult(4, false, 0, 4), result);
+        var stats = await replay.ReadStatsAsync(None);
+        Assert.Equal(new ShardStats(0, Fill: 4, Cursor: 4, TotalInserted: 4), stats.Shards[0]);
+        Assert.Equal(new int?[] { 0, 1, 2, 3, null, null, null, null, null, null }, await SlotIdsAsync(run, 0, 10));
+        await AssertSlotsHoldExactRecordsAsync(run, 0, 10);
+    }
+
+    [Fact]
+    public async Task A_chunk_larger_than_the_remaining_ring_wraps_and_evicts_the_oldest_records()
+    {
+        string run = TestRuns.NewRunId();
+        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 10);
+        await replay.InsertAsync("w", 0, TestRuns.Records(7, firstId: 0), 7, None);
+
+        // 3 slots remain; ids 7,8,9 fill them and ids 10..13 overwrite the oldest (0..3) at slots 0..3.
+        var result = await replay.InsertAsync("w", 1, TestRuns.Records(7, firstId: 7), 7, None);
+
+        Assert.Equal(7, result.Stored);
+        Assert.Equal(14, result.ShardTotalInserted);
+        Assert.Equal(new ShardStats(0, Fill: 10, Cursor: 4, TotalInserted: 14), (await replay.ReadStatsAsync(None)).Shards[0]);
+        Assert.Equal(new int?[] { 10, 11, 12, 13, 4, 5, 6, 7, 8, 9 }, await SlotIdsAsync(run, 0, 10));
+        await AssertSlotsHoldExactRecordsAsync(run, 0, 10);
+
+        // The next record replaces slot 4, the oldest survivor (id 4).
+        await replay.InsertAsync("w", 2, TestRuns.Records(1, firstId: 14), 1, None);
+        Assert.Equal(new int?[] { 10, 11, 12, 13, 14, 5, 6, 7, 8, 9 }, await SlotIdsAsync(run, 0, 10));
+    }
+
+    [Fact]
+    public async Task Sampling_after_eviction_returns_only_surviving_records_byte_for_byte()
+    {
+        string run = TestRuns.NewRunId();
+        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 10);
+        await replay.InsertAsync("w", 0, TestRuns.Records(7, firstId: 0), 7, None);
+        await replay.InsertAsync("w", 1, TestRuns.Records(7, firstId: 7), 7, None);
+
+        var seen = new HashSet<int>();
+        var batch = new byte[64 * TestRuns.RecordBytes];
+        var random = new Random(3);
+        for (int b = 0; b < 10; b++)
+        {
+            await replay.SampleAsync(64, random, batch, None);
+            for (int i = 0; i < 64; i++)
+            {
+                var record = TestRuns.RecordAt(batch, i);
+                int id = TestRuns.Id(record);
+                Assert.True(record.SequenceEqual(TestRuns.Records(1, id)), $"record {id} differs from what was inserted");
+                seen.Add(id);
+            }
+        }
+        Assert.Equal(Enumerable.Range(4, 10), seen.Order());
+    }
+
+    [Fact]
+    public async Task A_chunk_larger_than_the_whole_capacity_keeps_only_its_last_capacity_records()
+    {
+        string run = TestRuns.NewRunId();
+        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 5);
+        await replay.InsertAsync("w", 0, TestRuns.Records(2, firstId: 0), 2, None);
+
+        var result = await replay.InsertAsync("w", 1, TestRuns.Records(12, firstId: 100), 12, None);
+
+        // Record i lands at slot (2 + i) mod 5; only i = 7..11 (ids 107..111) are kept, and the cursor points at
+        // slot (2 + 12) mod 5 = 4, which holds the oldest kept record (107).
+        Assert.Equal(new InsertResult(5, false, 0, 14), result);
+        Assert.Equal(new ShardStats(0, Fill: 5, Cursor: 4, TotalInserted: 14), (await replay.ReadStatsAsync(None)).Shards[0]);
+        Assert.Equal(new int?[] { 108, 109, 110, 111, 107 }, await SlotIdsAsync(run, 0, 5));
+        await AssertSlotsHoldExactRecordsAsync(run, 0, 5);
+    }
+
+    [Fact]
+    public async Task Re_pushing_the_same_worker_and_sequence_stores_nothing_and_reports_a_duplicate()
+    {
+        string run = TestRuns.NewRunId();
+        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 100);
+        await replay.InsertAsync("w", 5, TestRuns.Records(3, firstId: 0), 3, None);
+
+        var again = await replay.InsertAsync("w", 5, TestRuns.Records(3, firstId: 50), 3, None);
+        var older = await replay.InsertAsync("w", 4, TestRuns.Records(3, firstId: 60), 3, None);
+
+        Assert.Equal(new InsertResult(0, true, 0, 3), again);
+        Assert.True(older.Duplicate);
+        Assert.Equal(new ShardStats(0, 3, 3, 3), (await replay.ReadStatsAsync(None)).Shards[0]);
+        Assert.Equal(new int?[] { 0, 1, 2, null }, await SlotIdsAsync(run, 0, 4));
+
+        // Another worker's sequence 5 and this worker's next sequence are new.
+        Assert.False((await replay.InsertAsync("other", 5, TestRuns.Records(1, firstId: 70), 1, None)).Duplicate);
+        Assert.False((await replay.InsertAsync("w", 6, TestRuns.Records(1, firstId: 71), 1, None)).Duplicate);
+        Assert.Equal(5, (await replay.ReadStatsAsync(None)).TotalInserted);
+    }
+
+    [Fact]
+    public async Task Chunks_go_to_shard_sequence_modulo_shard_count()
+    {
+        string run = TestRuns.NewRunId();
+        await using var replay = await TestRuns.OpenAsync(redis.Servers, run, capacity: 100);
+
+        int[] shards = new int[5];
+        for (int seq = 0; seq < 5; seq++)
+            shards[seq] = (await replay.InsertAsync("w", seq, TestRuns.Records(2, seq * 10), 2, None)).Shard;
+
+        Assert.Equal(new[] { 0, 1, 0, 1, 0 }, shards);
+        var stats = await replay.ReadStatsAsync(None);
+        Assert.Equal(6, stats.Shards[0].Fill);
+        Assert.Equal(4, stats.Shards[1].Fill);
+        Assert.Equal(new int?[] { 10, 11, 30, 31 }, await SlotIdsAsync(run, 1, 4, server: 1));
+    }
+
+    [Fact]
+    public async Task Concurrent_writers_never_lose_or_duplicate_a_record()
+    {
+        string run = TestRuns.NewRunId();
+        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 10_000);
+
+        var writers = new Task[8];
+        for (int w = 0; w < writers.Length; w++)
+        {
+            int worker = w;
+            writers[w] = Task.Run(async () =>
+            {
+                for (int seq = 0; seq < 20; seq++)
+                    await replay.InsertAsync($"w{worker}", seq, TestRuns.Records(16, worker * 1000 + seq * 16), 16, None);
+            });
+        }
+        await Task.WhenAll(writers);
+
+        const int Expected = 8 * 20 * 16;
+        Assert.Equal(new ShardStats(0, Expected, Expected, Expected), (await replay.ReadStatsAsync(None)).Shards[0]);
+        var ids = await SlotIdsAsync(run, 0, Expected);
+        Assert.DoesNotContain(null, ids);
+        Assert.Equal(Expected, ids.Distinct().Count());
+        // Each chunk is contiguous: a chunk is one atomic step, so no other writer's records land inside it.
+        for (int slot = 0; slot < Expected; slot += 16)
+            for (int k = 1; k < 16; k++)
+                Assert.Equal(ids[slot]! + k, ids[slot + k]);
+    }
+
+    [Fact]
+    public async Task Bad_lengths_and_counts_are_rejected_before_touching_redis()
+    {
+        string run = TestRuns.NewRunId();
+        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 10);
+        var records = TestRuns.Records(2, 0);
+
+        await Assert.ThrowsAsync<ArgumentException>(() => replay.InsertAsync("w", 0, records, 3, None));
+        await Assert.ThrowsAsync<ArgumentException>(() => replay.InsertAsync("w", 0, records.AsMemory(1), 2, None));
+        await Assert.ThrowsAsync<ArgumentException>(() => replay.InsertAsync("w", 0, Array.Empty<byte>(), 0, None));
+        int tooMany = ProtocolLimits.MaxBatchTransitions + 1;
+        await Assert.ThrowsAsync<ArgumentException>(() => replay.InsertAsync("w", 0, new byte[tooMany * 40], tooMany, None));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => replay.InsertAsync("w", -1, records, 2, None));
+        Assert.Equal(0, (await replay.ReadStatsAsync(None)).TotalInserted);
+    }
+
+    [Fact]
+    public async Task The_largest_allowed_chunk_is_stored_in_one_step()
+    {
+        string run = TestRuns.NewRunId();
+        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 100_000);
+        int n = ProtocolLimits.MaxBatchTransitions;
+
+        var result = await replay.InsertAsync("w", 0, TestRuns.Records(n, 0), n, None);
+
+        Assert.Equal(n, result.Stored);
+        var ids = await SlotIdsAsync(run, 0, n);
+        Assert.Equal(Enumerable.Range(0, n).Select(i => (int?)i), ids);
+    }
+
+    [Fact]
+    public async Task A_gateway_that_only_reads_the_metadata_can_insert_even_after_the_script_cache_is_flushed()
+    {
+        string run = TestRuns.NewRunId();
+        await using var learner = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 10);
+        await using var gateway = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 10, initialize: false);
+        Assert.NotNull(await gateway.ReadMetadataAsync(None));
+        await gateway.InsertAsync("w", 0, TestRuns.Records(1, 0), 1, None);
+
+        await using (var admin = await ConnectionMultiplexer.ConnectAsync(redis.First.Endpoint))
+            await admin.GetDatabase().ExecuteAsync("SCRIPT", "FLUSH");
+
+        var result = await gateway.InsertAsync("w", 1, TestRuns.Records(1, 1), 1, None);
+        Assert.Equal(1, result.Stored);
+        Assert.Equal(new int?[] { 0, 1 }, await SlotIdsAsync(run, 0, 2));
+    }
+
+    [Fact]
+    public async Task Inserting_into_a_run_that_was_never_initialized_fails_clearly()
+    {
+        string run = TestRuns.NewRunId();
+        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 10, initialize: false);
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => replay.InsertAsync("w", 0, TestRuns.Records(1, 0), 1, None));
+        Assert.Contains(run, ex.Message, StringComparison.Ordinal);
+    }
+
+    private async Task<int?[]> SlotIdsAsync(string run, int shard, int slots, int server = 0)
+    {
+        await using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Servers[server].Endpoint);
+        var fields = new RedisValue[slots];
+        for (int i = 0; i < slots; i++) fields[i] = i;
+        var values = await mux.GetDatabase().HashGetAsync(RunKeys.ShardData(run, shard), fields);
+        var ids = new int?[slots];
+        for (int i = 0; i < slots; i++) ids[i] = values[i].IsNull ? null : TestRuns.Id((byte[])values[i]!);
+        return ids;
+    }
+
+    private async Task AssertSlotsHoldExactRecordsAsync(string run, int shard, int slots)
+    {
+        await using var mux = await ConnectionMultiplexer.ConnectAsync(redis.First.Endpoint);
+        for (int i = 0; i < slots; i++)
+        {
+            var value = await mux.GetDatabase().HashGetAsync(RunKeys.ShardData(run, shard), i);
+            if (value.IsNull) continue;
+            var bytes = (byte[])value!;
+            Assert.Equal(TestRuns.Records(1, TestRuns.Id(bytes)), bytes);
+        }
+    }
+}
