@@ -9,6 +9,7 @@ var root = new RootCommand("DistSac: distributed Soft Actor-Critic.")
     EvalCommand.Create(),
     BenchCommand.Create(),
     LearnerCommand.Create(),
+    ReplayCommand.Create(),
     WorkerCommand.Create(),
     LocalCommand.Create(),
 };

@@ -16,10 +16,17 @@ public sealed record GatewayOptions
     /// </summary>
     public double RateLimit { get; init; }
 
-    /// <summary>Slack around the ratio, as a fraction of it, so workers and learner do not stall each other on every batch.</summary>
-    public double RateLimitTolerance { get; init; } = 0.1;
+    /// <summary>
+    /// Updates the learner may owe before pushes are held (Reverb's error buffer; raised to at least 1), so workers and
+    /// learner do not stall each other on every batch. Use the learner's Learner:RateLimitTolerance.
+    /// </summary>
+    public double RateLimitTolerance { get; init; } = 256;
 
-    /// <summary>Transitions inserted freely before the ratio applies; -1 uses the run's warm-up length (RunInfo.warmup_transitions).</summary>
+    /// <summary>
+    /// Transitions inserted freely before the ratio applies; -1 uses the run's warm-up length (RunInfo.warmup_transitions).
+    /// Must not be below the learner's own threshold, or both sides can wait on each other: with learner threshold m_L,
+    /// gateway threshold m_G and tolerances t_L, t_G they deadlock when (m_L - m_G) * RateLimit > t_G + t_L - 1.
+    /// </summary>
     public long RateLimitMinTransitions { get; init; } = -1;
 
     /// <summary>

@@ -51,6 +51,7 @@ public sealed class SacLearner : IDisposable
         _logAlphaBlock = new ParameterBlock();
         _logAlphaBlock.Add("log_alpha", 1);
         _logAlphaBlock.Build(device, requiresGrad: true);
+        using (var scope = NewDisposeScope())
         using (no_grad()) _logAlphaBlock.Values.fill_(Math.Log(options.InitialAlpha));
 
         _actorOptimizer = new FlatAdam(Actor.Parameters, options.ActorLearningRate);
@@ -176,7 +177,9 @@ public sealed class SacLearner : IDisposable
     {
         if (_lastStats is null)
         {
-            using var a = LogAlpha.detach().exp().cpu();
+            using var detached = LogAlpha.detach();
+            using var alpha = detached.exp();
+            using var a = alpha.cpu();
             return new SacUpdateStats(double.NaN, double.NaN, double.NaN, a.item<float>(), double.NaN, double.NaN);
         }
         using var host = _lastStats.cpu();

@@ -51,10 +51,18 @@ internal sealed class ReplayShard : IAsyncDisposable
         {
             throw new ArgumentException($"replay shard {index} endpoint '{endpoint}' is not host:port ({ex.Message}).", ex);
         }
+        var connecting = ConnectionMultiplexer.ConnectAsync(config);
         try
         {
-            var connection = await ConnectionMultiplexer.ConnectAsync(config).WaitAsync(ct).ConfigureAwait(false);
+            var connection = await connecting.WaitAsync(ct).ConfigureAwait(false);
             return new ReplayShard(index, endpoint, connection, options.RunId);
+        }
+        catch (OperationCanceledException)
+        {
+            // The connect keeps running after the caller gave up; close what it opens.
+            _ = connecting.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None,
+                TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            throw;
         }
         catch (RedisConnectionException ex)
         {

@@ -5,8 +5,8 @@ namespace DistSac.Worker;
 
 /// <summary>
 /// Logs a progress line every few seconds from the rollout thread: env steps/s since the last line, transitions
-/// acknowledged, the actor version acting, the run-wide count and the last episode's return. Between lines a
-/// call costs one comparison.
+/// acknowledged, the actor version acting, the run-wide count, the last episode's return and the resident memory
+/// (the worker's budget is 80 MB). Between lines a call costs one comparison.
 /// </summary>
 public sealed class RolloutProgress
 {
@@ -47,9 +47,9 @@ public sealed class RolloutProgress
         double seconds = (double)(timestamp - _lastTimestamp) / Stopwatch.Frequency;
         long steps = _loop.Steps;
         _logger.LogInformation(
-            "{StepsPerSecond:F0} env steps/s | {Steps} steps, {Acknowledged} acknowledged, {Retries} retries | acting version {ActingVersion} (latest {KnownVersion}) | run total {TotalInserted} | episodes {Episodes}, last return {LastReturn:F1}",
+            "{StepsPerSecond:F0} env steps/s | {Steps} steps, {Acknowledged} acknowledged, {Retries} retries | acting version {ActingVersion} (latest {KnownVersion}) | run total {TotalInserted} | episodes {Episodes}, last return {LastReturn:F1} | rss {RssMb:F0} MB",
             (steps - _lastSteps) / seconds, steps, _pusher.AcknowledgedTransitions, _pusher.Retries, _loop.LastPolicyVersion, _watcher.KnownVersion,
-            _policy.TotalInserted, _loop.CompletedEpisodes, _loop.LastEpisodeReturn);
+            _policy.TotalInserted, _loop.CompletedEpisodes, _loop.LastEpisodeReturn, ResidentMemory.CurrentMebibytes());
         _lastSteps = steps;
         _lastTimestamp = timestamp;
         _nextTimestamp = timestamp + _intervalTicks;

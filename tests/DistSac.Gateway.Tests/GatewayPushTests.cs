@@ -113,7 +113,9 @@ public sealed class GatewayPushTests(RedisFixture redis) : IClassFixture<RedisFi
         var unlimited = bed.ClientFor(bed.Gateway, maxSendBytes: null);
         var request = new PushRequest
         {
-            WorkerId = "worker-a", Sequence = 0, TransitionCount = 4096,
+            WorkerId = "worker-a",
+            Sequence = 0,
+            TransitionCount = 4096,
             Records = ByteString.CopyFrom(new byte[ProtocolLimits.MaxMessageBytes + 1]),
         };
 

@@ -11,7 +11,10 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
 {
     private static readonly GatewayOptions OneUpdatePerTransition = new()
     {
-        RateLimit = 1.0, RateLimitTolerance = 1.0, RateLimitMinTransitions = 0, ProgressPollMs = 5,
+        RateLimit = 1.0,
+        RateLimitTolerance = 1.0,
+        RateLimitMinTransitions = 0,
+        ProgressPollMs = 5,
     };
 
     [Fact]
@@ -69,6 +72,23 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
         Assert.Contains("same sequence", error.Status.Detail);
         Assert.Equal(4, await bed.StoredAsync());
         Assert.Equal(1, bed.Gateway.Counters.HoldTimeouts);
+    }
+
+    [Fact]
+    public async Task Push_HeldWhenTheGatewayStops_IsUnavailableAndStoresNothing()
+    {
+        await using var bed = await GatewayTestbed.StartAsync(redis.Server, OneUpdatePerTransition);
+        await bed.RegisterAsync("worker-a");
+        await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 0, GatewayTestbed.Records(4)));
+        var held = bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 1, GatewayTestbed.Records(4, batch: 1))).ResponseAsync;
+        await GatewayWeightsTests.WaitUntilAsync(() => bed.Gateway.Counters.Holding == 1);
+
+        await bed.Gateway.StopAsync();
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => held);
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains("shutting down", error.Status.Detail);
+        Assert.Equal(4, await bed.StoredAsync());
     }
 
     [Fact]

@@ -23,7 +23,8 @@ public sealed class CriticTargetTests
         }
         using var batch = Learners.Batch(31, Terminated.Length, Terminated);
         var random = new Random(32);
-        var nextActions = new TestBatch(33, batch.Size, Learners.ObservationSize, Learners.ActionLow, Learners.ActionHigh).ActionValues;
+        // Any next actions and log-probs will do: here they are inputs, not drawn by the learner.
+        var nextActions = Host.Uniform(random, batch.Size * Learners.ActionSize, 0, 2);
         var nextLogProb = Host.Uniform(random, batch.Size, -3, 2);
         using var alpha = tensor(new[] { Alpha });
 

@@ -80,6 +80,41 @@ public sealed class LearnerCheckpointTests
         Assert.True(Host.MaxAbsDifference(expected[0], fresh[0]) > 1e-5, "fresh optimizer moments step like restored ones, so this test cannot see them");
     }
 
+    // A run resumed with the temperature fixed (LearnAlpha = false) from a checkpoint that holds the temperature's Adam
+    // state must either refuse the checkpoint or resume the actor and critics exactly; the first update of both
+    // learners uses the same alpha, so their actor and critic steps must agree.
+    [Fact]
+    public void Read_OfLearnedTemperatureStateIntoAFixedTemperatureLearner_RefusesOrResumesActorAndCriticsExactly()
+    {
+        using var original = TrainedLearner();
+        using var stream = new MemoryStream();
+        LearnerCheckpoint.Write(stream, original, "Pendulum-v1", 0);
+        using var fixedTemperature = Learners.New(Options with { LearnAlpha = false }, seed: 5);
+        using (var other = Learners.Batch(62))
+        {
+            // Trained as long on other data, so its noise generator is in step with the original's.
+            for (int i = 0; i < 4; i++) other.UpdateOnce(fixedTemperature);
+        }
+        stream.Position = 0;
+        try
+        {
+            LearnerCheckpoint.Read(stream, fixedTemperature);
+        }
+        catch (InvalidDataException)
+        {
+            return;
+        }
+        using var batch = Learners.Batch(61);
+
+        batch.UpdateOnce(original);
+        batch.UpdateOnce(fixedTemperature);
+
+        var expected = State(original);
+        var actual = State(fixedTemperature);
+        for (int i = 0; i < 3; i++) Assert.True(Host.MaxAbsDifference(expected[i], actual[i]) < 1e-6, $"state tensor {i} diverged after resuming by {Host.MaxAbsDifference(expected[i], actual[i])}");
+        Assert.Equal(stream.Length, stream.Position);
+    }
+
     [Fact]
     public void Read_IntoALearnerWithOtherObservationOrActionSizes_ThrowsInvalidDataException()
     {

@@ -1,5 +1,3 @@
-using DistSac.Testing;
-
 namespace DistSac.Replay.Tests;
 
 public sealed class RunMetadataTests(TwoRedisServers redis) : IClassFixture<TwoRedisServers>
@@ -70,67 +68,5 @@ public sealed class RunMetadataTests(TwoRedisServers redis) : IClassFixture<TwoR
     {
         var options = new ReplayOptions { RunId = runId, Shards = [redis.First.Endpoint] };
         await Assert.ThrowsAsync<ArgumentException>(() => ShardedReplay.ConnectAsync(options, null, None));
-    }
-}
-
-public sealed class ConnectionTests
-{
-    [Fact]
-    public async Task An_unreachable_shard_fails_with_a_message_naming_its_endpoint()
-    {
-        await using var alive = await RedisServer.StartAsync();
-        string dead = $"127.0.0.1:{FreePort.Next()}";
-        var options = new ReplayOptions { RunId = "r", Shards = [alive.Endpoint, dead], ConnectTimeoutMs = 500 };
-
-        var ex = await Assert.ThrowsAsync<ReplayUnavailableException>(() => ShardedReplay.ConnectAsync(options, null, CancellationToken.None));
-
-        Assert.Contains(dead, ex.Message, StringComparison.Ordinal);
-        Assert.Contains("shard 1", ex.Message, StringComparison.Ordinal);
-        Assert.Equal(dead, ex.Endpoint);
-        Assert.Equal(1, ex.Shard);
-    }
-
-    [Fact]
-    public async Task A_password_protected_shard_is_reachable_with_the_password()
-    {
-        await using var server = await RedisServer.StartAsync(password: "pw");
-        var options = new ReplayOptions { RunId = TestRuns.NewRunId(), Shards = [server.Endpoint], CapacityPerShard = 10, Password = "pw" };
-        await using var replay = await ShardedReplay.ConnectAsync(options, null, CancellationToken.None);
-        await replay.InitializeRunAsync(TestRuns.Metadata(options.RunId, 10, 1), CancellationToken.None);
-        Assert.Equal(1, (await replay.InsertAsync("w", 0, TestRuns.Records(1, 0), 1, CancellationToken.None)).Stored);
-    }
-
-    [Fact]
-    public async Task A_password_protected_shard_refuses_a_client_without_the_password_naming_the_endpoint()
-    {
-        await using var server = await RedisServer.StartAsync(password: "pw");
-        var options = new ReplayOptions { RunId = "r", Shards = [server.Endpoint], ConnectTimeoutMs = 1000 };
-        var ex = await Assert.ThrowsAsync<ReplayUnavailableException>(() => ShardedReplay.ConnectAsync(options, null, CancellationToken.None));
-        Assert.Contains(server.Endpoint, ex.Message, StringComparison.Ordinal);
-    }
-}
-
-public sealed class ShardCrashTests
-{
-    private static readonly CancellationToken None = CancellationToken.None;
-
-    [Fact]
-    public async Task A_killed_shard_makes_its_operations_fail_naming_it_while_the_other_shard_keeps_working()
-    {
-        await using var a = await RedisServer.StartAsync();
-        await using var b = await RedisServer.StartAsync();
-        string run = TestRuns.NewRunId();
-        await using var replay = await TestRuns.OpenAsync([a, b], run, capacity: 100);
-        await replay.InsertAsync("w", 0, TestRuns.Records(5, 0), 5, None);
-        await replay.InsertAsync("w", 1, TestRuns.Records(5, 100), 5, None);
-
-        await b.KillAsync();
-
-        var insert = await Assert.ThrowsAsync<ReplayUnavailableException>(() => replay.InsertAsync("w", 3, TestRuns.Records(1, 9), 1, None));
-        Assert.Equal(b.Endpoint, insert.Endpoint);
-        Assert.Contains(b.Endpoint, insert.Message, StringComparison.Ordinal);
-        var sample = await Assert.ThrowsAsync<ReplayUnavailableException>(() => replay.SampleAsync(8, new Random(1), new byte[320], None));
-        Assert.Equal(1, sample.Shard);
-        Assert.Equal(1, (await replay.InsertAsync("w", 2, TestRuns.Records(1, 5), 1, None)).Stored);
     }
 }

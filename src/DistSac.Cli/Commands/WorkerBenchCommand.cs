@@ -50,6 +50,7 @@ public static class WorkerBenchCommand
                     Seconds = Math.Round(r.Seconds, 2),
                     AllocatedBytesPerStep = Math.Round(r.AllocatedBytesPerStep, 3),
                     r.Gen0Collections,
+                    r.ActingVersion,
                     RssMb = Math.Round(ResidentMemory.CurrentMebibytes(), 1),
                     TorchsharpLoaded = torchLoaded,
                     Date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),

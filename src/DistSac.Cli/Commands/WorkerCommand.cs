@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.ComponentModel.DataAnnotations;
 using System.Runtime.InteropServices;
 using DistSac.Cli.Configuration;
 using DistSac.Worker;
@@ -35,11 +36,22 @@ public static class WorkerCommand
         // Ctrl-C before it returns 143/130, shorter than the worker's shutdown flush; here the worker owns the signals.
         command.SetAction(parse =>
         {
-            var overrides = new Dictionary<string, string?>();
-            ConfigFlag.Collect(parse, flags, overrides);
-            var configuration = DistSacConfiguration.Build(parse.GetValue(configOption), NoDefaults, overrides);
-            var options = DistSacConfiguration.Bind<WorkerOptions>(configuration, WorkerOptions.Section);
-            options.Validate();
+            WorkerOptions options;
+            try
+            {
+                var overrides = new Dictionary<string, string?>();
+                ConfigFlag.Collect(parse, flags, overrides);
+                var configuration = DistSacConfiguration.Build(parse.GetValue(configOption), NoDefaults, overrides);
+                options = DistSacConfiguration.Bind<WorkerOptions>(configuration, WorkerOptions.Section);
+                options.Validate();
+            }
+            catch (Exception e) when (e is ConfigurationException or ValidationException or FileNotFoundException)
+            {
+                // System.CommandLine's own handler would print a stack trace for what is a configuration mistake.
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 2;
+            }
+
             return Run(options);
         });
         return command;

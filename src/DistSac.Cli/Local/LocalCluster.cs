@@ -50,6 +50,8 @@ public sealed class LocalCluster
             {
                 ["DISTSAC_GATEWAY__LISTEN"] = $"http://127.0.0.1:{gatewayPort}",
                 ["DISTSAC_GATEWAY__RATELIMIT"] = Inv(_options.UpdatesPerTransition),
+                // Both sides must count the ratio from the same point, or they can wait on each other forever.
+                ["DISTSAC_GATEWAY__RATELIMITMINTRANSITIONS"] = Inv(Math.Max(_options.WarmupTransitions, 256)),
             };
             _children.Add(await spawner.StartAsync("gateway", _self, ["replay"], gatewayEnv, Path.Combine(logs, "gateway.log"), Echo));
 

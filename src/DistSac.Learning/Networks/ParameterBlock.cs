@@ -47,14 +47,20 @@ public sealed class ParameterBlock : IDisposable
         {
             long n = 1;
             foreach (var d in shape) n *= d;
-            using var view = _values.narrow(0, offset, n).view(shape);
+            // TorchSharp's Parameter constructor makes an intermediate tensor; the scope disposes it.
+            using var scope = NewDisposeScope();
+            using var slice = _values.narrow(0, offset, n);
+            using var view = slice.view(shape);
             var p = new Parameter(view, requiresGrad);
             if (requiresGrad)
             {
                 // With a defined .grad and grad mode off, autograd's AccumulateGrad adds in place, so every
-                // backward lands in the flat gradient tensor.
-                p.grad = _gradients!.narrow(0, offset, n).view(shape);
+                // backward lands in the flat gradient tensor. The setter keeps its own reference to the view.
+                using var gradSlice = _gradients!.narrow(0, offset, n);
+                using var gradView = gradSlice.view(shape);
+                p.grad = gradView;
             }
+            p.DetachFromDisposeScope();
             _parameters.Add(p);
         }
     }
@@ -63,22 +69,30 @@ public sealed class ParameterBlock : IDisposable
     public void InitUniform(int index, long fanIn, Generator? generator = null)
     {
         var bound = 1.0 / Math.Sqrt(fanIn);
+        // In-place ops return a new managed wrapper of the same tensor: the scope disposes it.
+        using var scope = NewDisposeScope();
         using (no_grad())
         {
             _parameters[index].uniform_(-bound, bound, generator);
         }
     }
 
-    public void ZeroGradients() => _gradients?.zero_();
+    public void ZeroGradients()
+    {
+        using var scope = NewDisposeScope();
+        _gradients?.zero_();
+    }
 
     public void CopyFrom(ParameterBlock source)
     {
+        using var scope = NewDisposeScope();
         using (no_grad()) Values.copy_(source.Values);
     }
 
     /// <summary>Polyak averaging: this = (1 - tau) * this + tau * source, one fused op.</summary>
     public void PolyakUpdateFrom(ParameterBlock source, Tensor tau)
     {
+        using var scope = NewDisposeScope();
         using (no_grad()) Values.lerp_(source.Values, tau);
     }
 

@@ -12,7 +12,7 @@ namespace DistSac.Learning.Training;
 /// </summary>
 public static class LearnerCheckpoint
 {
-    private static readonly byte[] Magic = "DSACLRN1"u8.ToArray();
+    private static readonly byte[] Magic = "DSACLRN2"u8.ToArray();
 
     public static void Save(RunDirectory run, SacLearner learner, string envId, long envSteps)
     {
@@ -30,6 +30,7 @@ public static class LearnerCheckpoint
         w.Write(learner.ActionSize);
         w.Write(envSteps);
         w.Write(learner.UpdateCount);
+        w.Write(learner.AlphaOptimizer is not null);
         foreach (var t in StateTensors(learner)) WriteTensor(w, t);
         w.Write(learner.ActorOptimizer.StepCount);
         w.Write(learner.CriticOptimizer.StepCount);
@@ -49,10 +50,15 @@ public static class LearnerCheckpoint
             throw new InvalidDataException($"Checkpoint is for observation/action sizes {obs}/{act}; this learner has {learner.ObservationSize}/{learner.ActionSize}.");
         var envSteps = r.ReadInt64();
         var updates = r.ReadInt64();
+        var learnsAlpha = r.ReadBoolean();
+        if (learnsAlpha != learner.AlphaOptimizer is not null)
+            throw new InvalidDataException($"Checkpoint was written with Sac:LearnAlpha = {learnsAlpha}; this learner has {learner.AlphaOptimizer is not null}. Use the same setting to resume.");
         foreach (var t in StateTensors(learner)) ReadTensor(r, t);
         var actorSteps = r.ReadInt64();
         var criticSteps = r.ReadInt64();
         var alphaSteps = r.ReadInt64();
+        if (stream.CanSeek && stream.Position != stream.Length)
+            throw new InvalidDataException($"Checkpoint has {stream.Length - stream.Position} unexpected trailing bytes (written by a different version or network shape?).");
         learner.RestoreCounters(updates, actorSteps, criticSteps, alphaSteps);
         return (envId, envSteps);
     }

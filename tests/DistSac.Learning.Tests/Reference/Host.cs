@@ -16,7 +16,7 @@ internal static class Host
 
     public static Tensor Matrix(float[] values, int rows, int columns) => tensor(values, [rows, columns]);
 
-    /// <summary>[rows, columns] floats drawn uniformly from [low, high).</summary>
+    /// <summary>Floats drawn uniformly from [low, high).</summary>
     public static float[] Uniform(Random random, int count, double low, double high)
     {
         var values = new float[count];

@@ -1,0 +1,77 @@
+using System.CommandLine;
+using DistSac.Cli.Configuration;
+using DistSac.Gateway;
+using DistSac.Replay;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace DistSac.Cli.Commands;
+
+/// <summary>`distsac replay`: the replay gateway role (gRPC in front of the Redis shards); runs until SIGTERM / Ctrl-C.</summary>
+public static class ReplayCommand
+{
+    public static Command Create()
+    {
+        var flags = new List<ConfigFlag>
+        {
+            new("--listen", "Gateway:Listen", "Cleartext HTTP/2 listen address (default http://0.0.0.0:50051; port 0 picks a free one).", typeof(string)),
+            new("--rate-limit", "Gateway:RateLimit", "Learner updates per stored transition that workers may not run ahead of; the learner's --updates-per-transition (0 = off, the default).", typeof(double)),
+            new("--rate-limit-tolerance", "Gateway:RateLimitTolerance", "Updates the learner may owe before pushes are held; the learner's --rate-limit-tolerance (default 256).", typeof(double)),
+            new("--rate-limit-min-transitions", "Gateway:RateLimitMinTransitions", "Transitions stored freely before the ratio applies (-1 = the run's warm-up, the default).", typeof(long)),
+            new("--max-hold-ms", "Gateway:MaxHoldMs", "Longest a push is held before ResourceExhausted (0 = until allowed or the call's deadline, the default).", typeof(int)),
+            new("--progress-poll-ms", "Gateway:ProgressPollMs", "How often held pushes re-read learner progress, one read shared by all (default 5).", typeof(int)),
+            new("--weights-reconcile-ms", "Gateway:WeightsReconcileMs", "Re-check of the published weights version in case pub/sub lost one (default 1000).", typeof(int)),
+            new("--status-log-interval-ms", "Gateway:StatusLogIntervalMs", "Interval of the counters log line (default 10000; 0 = off).", typeof(int)),
+            new("--run-id", "Replay:RunId", "Run id; Redis keys are distsac:<run>:... (default 'default').", typeof(string)),
+            new("--capacity-per-shard", "Replay:CapacityPerShard", "Ring capacity of each shard in transitions (the learner's value).", typeof(long)),
+            new("--redis-password", "Replay:Password", "Redis password (prefer DISTSAC_REPLAY__PASSWORD).", typeof(string)),
+            new("--connect-timeout-ms", "Replay:ConnectTimeoutMs", "Redis connect timeout (default 5000).", typeof(int)),
+            new("--log-level", "Logging:LogLevel:Default", "Trace, Debug, Information (default), Warning or Error.", typeof(string)),
+        };
+        var config = CommonFlags.ConfigFile();
+        var shards = CommonFlags.Shards();
+        var command = new Command("replay", "Run the replay gateway: validates pushed transitions into the Redis shards, streams weights, holds pushes while workers run ahead.")
+        {
+            config, shards,
+        };
+        foreach (var f in flags) command.Options.Add(f.Option);
+
+        command.SetAction(async (parse, ct) =>
+        {
+            var overrides = new Dictionary<string, string?>();
+            ConfigFlag.Collect(parse, flags, overrides);
+            if (parse.GetValue(shards) is { } list)
+            {
+                var parts = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                for (int i = 0; i < parts.Length; i++) overrides[$"Replay:Shards:{i}"] = parts[i];
+            }
+            var configuration = DistSacConfiguration.Build(parse.GetValue(config), new Dictionary<string, string?>(), overrides);
+            var gateway = DistSacConfiguration.Bind<GatewayOptions>(configuration, GatewayOptions.Section);
+            var replay = DistSacConfiguration.Bind<ReplayOptions>(configuration, "Replay");
+            if (CommonFlags.BindList(configuration, "Replay:Shards") is { } endpoints) replay = replay with { Shards = endpoints };
+
+            using var loggerFactory = LoggerFactory.Create(b => b
+                .AddConfiguration(configuration.GetSection("Logging"))
+                .AddFilter("Microsoft", LogLevel.Warning) // Kestrel and host chatter; the gateway logs its own address
+                .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
+            try
+            {
+                await GatewayHost.RunAsync(gateway, replay, loggerFactory, ct);
+                return 0;
+            }
+            catch (ArgumentException e)
+            {
+                // A bad setting: the message names the key and the accepted values.
+                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                return 2;
+            }
+            catch (Exception e) when (e is ReplayUnavailableException or IOException)
+            {
+                // An unreachable shard or a port in use: one line naming it, not a stack trace.
+                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,76 @@
+namespace DistSac.Integration.Tests;
+
+/// <summary>`distsac local` leaves nothing behind: no redis-server, gateway, learner or worker survives it.</summary>
+public sealed class LocalClusterTests : IDisposable
+{
+    private const int SigTerm = 15, SigKill = 9;
+    private readonly string _runs = Directory.CreateTempSubdirectory("distsac-local-test-").FullName;
+
+    private DistSacProcess StartLocal(string runId) => DistSacProcess.Start(
+        ["local", "--workers", "2", "--shards", "2", "--steps", "1000000", "--warmup", "200", "--runs-root", _runs, "--run-id", runId, "--learner-threads", "1"]);
+
+    private static async Task<List<int>> WaitForChildrenAsync(DistSacProcess local, int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            var children = DistSacProcess.ChildrenOf(local.Pid);
+            if (children.Count >= count) return children;
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"expected {count} children; output:\n{local.Output}");
+    }
+
+    [Fact]
+    public async Task Sigterm_StopsEveryChild_AndExits()
+    {
+        await using var local = StartLocal("sigterm");
+        var children = await WaitForChildrenAsync(local, 6); // 2 shards, gateway, learner, 2 workers
+        Assert.True(await local.WaitForOutputAsync("[learner]", TimeSpan.FromSeconds(60)), local.Output);
+
+        local.Signal(SigTerm);
+        var exit = await local.WaitForExitAsync(TimeSpan.FromSeconds(90));
+
+        Assert.Equal(130, exit);
+        foreach (var pid in children) Assert.False(DistSacProcess.IsAlive(pid), $"child {pid} survived:\n{local.Output}");
+    }
+
+    [Fact]
+    public async Task Sigkill_OfTheOrchestrator_StillTakesEveryChildDown()
+    {
+        await using var local = StartLocal("sigkill");
+        var children = await WaitForChildrenAsync(local, 6);
+
+        local.Signal(SigKill);
+        await local.WaitForExitAsync(TimeSpan.FromSeconds(10));
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline && children.Any(DistSacProcess.IsAlive)) await Task.Delay(100);
+        foreach (var pid in children) Assert.False(DistSacProcess.IsAlive(pid), $"child {pid} survived SIGKILL of its parent");
+    }
+
+    [Fact]
+    public async Task ADeadWorker_StopsEverything_AndTheExitNamesIt()
+    {
+        await using var local = StartLocal("deadworker");
+        var children = await WaitForChildrenAsync(local, 6);
+        Assert.True(await local.WaitForOutputAsync("[worker-1]", TimeSpan.FromSeconds(60)), local.Output);
+        var worker = children.First(pid => File.ReadAllText($"/proc/{pid}/cmdline").Contains("worker", StringComparison.Ordinal)
+                                          && File.ReadAllText($"/proc/{pid}/environ").Contains("DISTSAC_WORKER__WORKERID=worker-1", StringComparison.Ordinal));
+
+        _ = Kill(worker, SigKill);
+        var exit = await local.WaitForExitAsync(TimeSpan.FromSeconds(90));
+
+        Assert.Equal(1, exit);
+        Assert.Contains("worker-1", local.Output.Split('\n').First(l => l.Contains("exited unexpectedly", StringComparison.Ordinal)), StringComparison.Ordinal);
+        foreach (var pid in children) Assert.False(DistSacProcess.IsAlive(pid), $"child {pid} survived");
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    private static extern int Kill(int pid, int signal);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_runs, recursive: true); } catch (IOException) { }
+    }
+}

@@ -1,0 +1,40 @@
+using DistSac.Testing;
+
+namespace DistSac.Replay.Tests;
+
+public sealed class ConnectionTests
+{
+    [Fact]
+    public async Task An_unreachable_shard_fails_with_a_message_naming_its_endpoint()
+    {
+        await using var alive = await RedisServer.StartAsync();
+        string dead = $"127.0.0.1:{FreePort.Next()}";
+        var options = new ReplayOptions { RunId = "r", Shards = [alive.Endpoint, dead], ConnectTimeoutMs = 500 };
+
+        var ex = await Assert.ThrowsAsync<ReplayUnavailableException>(() => ShardedReplay.ConnectAsync(options, null, CancellationToken.None));
+
+        Assert.Contains(dead, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("shard 1", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(dead, ex.Endpoint);
+        Assert.Equal(1, ex.Shard);
+    }
+
+    [Fact]
+    public async Task A_password_protected_shard_is_reachable_with_the_password()
+    {
+        await using var server = await RedisServer.StartAsync(password: "pw");
+        var options = new ReplayOptions { RunId = TestRuns.NewRunId(), Shards = [server.Endpoint], CapacityPerShard = 10, Password = "pw" };
+        await using var replay = await ShardedReplay.ConnectAsync(options, null, CancellationToken.None);
+        await replay.InitializeRunAsync(TestRuns.Metadata(options.RunId, 10, 1), CancellationToken.None);
+        Assert.Equal(1, (await replay.InsertAsync("w", 0, TestRuns.Records(1, 0), 1, CancellationToken.None)).Stored);
+    }
+
+    [Fact]
+    public async Task A_password_protected_shard_refuses_a_client_without_the_password_naming_the_endpoint()
+    {
+        await using var server = await RedisServer.StartAsync(password: "pw");
+        var options = new ReplayOptions { RunId = "r", Shards = [server.Endpoint], ConnectTimeoutMs = 1000 };
+        var ex = await Assert.ThrowsAsync<ReplayUnavailableException>(() => ShardedReplay.ConnectAsync(options, null, CancellationToken.None));
+        Assert.Contains(server.Endpoint, ex.Message, StringComparison.Ordinal);
+    }
+}
