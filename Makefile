@@ -28,7 +28,7 @@ build: restore
 	@$(DOTNET) build DistSac.sln -c $(CONFIG) --no-restore --verbosity quiet -nologo -clp:NoSummary
 
 run: build
-	@$(DISTSAC) train --env Pendulum-v1 --seed 0
+	@$(DISTSAC) local --env Pendulum-v1 --workers 2 --shards 1 --seed 0
 
 test: build
 	@echo "[make] dotnet test (excluding Category=Learning)"

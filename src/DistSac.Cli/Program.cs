@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using DistSac.Cli.Commands;
 using DistSac.Cli.Configuration;
 using DistSac.Envs;
@@ -14,9 +15,25 @@ var root = new RootCommand("DistSac: distributed Soft Actor-Critic.")
     LocalCommand.Create(),
 };
 
+// Ctrl-C and SIGTERM cancel the command's token and let it stop cleanly (workers flush, `local` stops its children);
+// the process then exits with the command's own code instead of the runtime's default 130/143 kill.
+using var stopping = new CancellationTokenSource();
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stopping.Cancel();
+}
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+
 try
 {
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
+    return await root.Parse(args).InvokeAsync(configuration, stopping.Token);
+}
+catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+{
+    return 130;
 }
 catch (Exception e) when (e is ConfigurationException or UnknownEnvironmentException or ArgumentException or FileNotFoundException
                               or InvalidDataException or System.ComponentModel.DataAnnotations.ValidationException or InvalidOperationException

@@ -54,7 +54,7 @@ public sealed class WeightsFollower(ShardedReplay replay, WeightsFanOut fanOut, 
     {
         if (await replay.ReadLatestWeightsAsync(CancellationToken.None).ConfigureAwait(false) is { } latest
             && fanOut.Publish(new WeightsSnapshot(latest.Version, latest.Actor)))
-            logger.LogInformation("Weights version {Version} ({Bytes} bytes) now streamed to {Streams} workers", latest.Version, latest.Actor.Length, fanOut.SubscriberCount);
+            logger.LogDebug("Weights version {Version} ({Bytes} bytes) now streamed to {Streams} workers", latest.Version, latest.Actor.Length, fanOut.SubscriberCount);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -53,6 +53,7 @@ public static class ReplayCommand
             using var loggerFactory = LoggerFactory.Create(b => b
                 .AddConfiguration(configuration.GetSection("Logging"))
                 .AddFilter("Microsoft", LogLevel.Warning) // Kestrel and host chatter; the gateway logs its own address
+                .AddFilter("Grpc", LogLevel.Warning) // a held push cancelled at shutdown is expected, not news
                 .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
             try
             {

@@ -26,6 +26,7 @@ public static class WorkerCommand
             new("--shutdown-flush-timeout-ms", "Worker:ShutdownFlushTimeoutMs", "On stop, how long to keep delivering unacknowledged batches (default 5000).", typeof(int)),
             new("--simulated-step-cost-us", "Worker:SimulatedStepCostMicroseconds", "Busy-wait per env step per env, for scaling benchmarks (default 0).", typeof(int)),
             new("--progress-interval-seconds", "Worker:ProgressIntervalSeconds", "Seconds between progress lines (default 5).", typeof(double)),
+            new("--gc-heap-limit-mb", "Worker:GcHeapLimitMb", "GC heap hard limit in MiB, keeps a busy worker's RSS small (default 64; 0 = runtime default).", typeof(int)),
         };
         var configOption = new Option<string>("--config") { Description = "JSON configuration file (section Worker)." };
         var command = new Command("worker", "Run a rollout worker: step environments with the latest actor and push transitions to a gateway.");
@@ -61,6 +62,8 @@ public static class WorkerCommand
     {
         using var loggerFactory = WorkerLogging.CreateConsole();
         var logger = loggerFactory.CreateLogger("DistSac.Worker");
+        long heapLimit = GcHeapLimit.Apply(options.GcHeapLimitMb);
+        logger.LogDebug("GC heap limit {HeapLimitMb:F0} MB", heapLimit / 1048576.0);
         using var stop = new CancellationTokenSource();
         void OnSignal(PosixSignalContext context)
         {
