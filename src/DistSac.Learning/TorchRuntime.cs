@@ -26,12 +26,16 @@ public static class TorchRuntime
     /// One inter-op thread: the update is a chain of dependent ops, and extra pools only compete for the same cores.
     /// Returns (total threads, whether to use concurrent streams).
     /// </summary>
+    private static int _interopConfigured;
+
     public static (int Threads, bool ConcurrentStreams) ConfigureThreads(int threads, Device? device = null)
     {
+        NativeAllocator.Tune();
         var n = threads > 0 ? threads : Environment.ProcessorCount;
         bool concurrent = n >= 2 && (device is null || device.type == DeviceType.CPU);
         torch.set_num_threads(concurrent ? Math.Max(1, n / 2) : n);
-        try { torch.set_num_interop_threads(1); } catch (Exception) { /* may only be set once per process */ }
+        // libtorch aborts the process (an uncatchable C++ exception) if this is set twice or after parallel work began.
+        if (Interlocked.Exchange(ref _interopConfigured, 1) == 0) torch.set_num_interop_threads(1);
         return (n, concurrent);
     }
 }

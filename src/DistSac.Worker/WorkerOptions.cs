@@ -50,10 +50,6 @@ public sealed record WorkerOptions
     [Range(0, 10_000_000, ErrorMessage = "Worker:SimulatedStepCostMicroseconds must be between {1} and {2}.")]
     public int SimulatedStepCostMicroseconds { get; init; }
 
-    /// <summary>GC heap hard limit of the worker process in MiB (0 = the runtime's default); see <see cref="GcHeapLimit"/>.</summary>
-    [Range(0, 1_048_576, ErrorMessage = "Worker:GcHeapLimitMb must be between {1} and {2} (0 = runtime default).")]
-    public int GcHeapLimitMb { get; init; } = 64;
-
     [Range(0.1, 3600.0, ErrorMessage = "Worker:ProgressIntervalSeconds must be between {1} and {2}.")]
     public double ProgressIntervalSeconds { get; init; } = 5.0;
 

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.ComponentModel.DataAnnotations;
-using System.Runtime.InteropServices;
 using DistSac.Cli.Configuration;
 using DistSac.Worker;
 using Microsoft.Extensions.Logging;
@@ -26,58 +24,35 @@ public static class WorkerCommand
             new("--shutdown-flush-timeout-ms", "Worker:ShutdownFlushTimeoutMs", "On stop, how long to keep delivering unacknowledged batches (default 5000).", typeof(int)),
             new("--simulated-step-cost-us", "Worker:SimulatedStepCostMicroseconds", "Busy-wait per env step per env, for scaling benchmarks (default 0).", typeof(int)),
             new("--progress-interval-seconds", "Worker:ProgressIntervalSeconds", "Seconds between progress lines (default 5).", typeof(double)),
-            new("--gc-heap-limit-mb", "Worker:GcHeapLimitMb", "GC heap hard limit in MiB, keeps a busy worker's RSS small (default 64; 0 = runtime default).", typeof(int)),
         };
         var configOption = new Option<string>("--config") { Description = "JSON configuration file (section Worker)." };
         var command = new Command("worker", "Run a rollout worker: step environments with the latest actor and push transitions to a gateway.");
         command.Options.Add(configOption);
         foreach (var f in flags) command.Options.Add(f.Option);
 
-        // A synchronous action on purpose: System.CommandLine gives asynchronous actions only 2 s after SIGTERM or
-        // Ctrl-C before it returns 143/130, shorter than the worker's shutdown flush; here the worker owns the signals.
-        command.SetAction(parse =>
+        // Program.cs turns Ctrl-C / SIGTERM into this token with no forced-exit timeout, so the worker can deliver its
+        // last batch (bounded by Worker:ShutdownFlushTimeoutMs) and exit 0. Configuration errors surface as
+        // ValidationException / ConfigurationException, which Program.cs reports as "error: ..." with exit code 2.
+        command.SetAction(async (parse, cancellationToken) =>
         {
-            WorkerOptions options;
-            try
-            {
-                var overrides = new Dictionary<string, string?>();
-                ConfigFlag.Collect(parse, flags, overrides);
-                var configuration = DistSacConfiguration.Build(parse.GetValue(configOption), NoDefaults, overrides);
-                options = DistSacConfiguration.Bind<WorkerOptions>(configuration, WorkerOptions.Section);
-                options.Validate();
-            }
-            catch (Exception e) when (e is ConfigurationException or ValidationException or FileNotFoundException)
-            {
-                // System.CommandLine's own handler would print a stack trace for what is a configuration mistake.
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 2;
-            }
-
-            return Run(options);
+            var overrides = new Dictionary<string, string?>();
+            ConfigFlag.Collect(parse, flags, overrides);
+            var configuration = DistSacConfiguration.Build(parse.GetValue(configOption), NoDefaults, overrides);
+            var options = DistSacConfiguration.Bind<WorkerOptions>(configuration, WorkerOptions.Section);
+            options.Validate();
+            return await RunAsync(options, cancellationToken);
         });
         return command;
     }
 
-    private static int Run(WorkerOptions options)
+    private static async Task<int> RunAsync(WorkerOptions options, CancellationToken stoppingToken)
     {
         using var loggerFactory = WorkerLogging.CreateConsole();
         var logger = loggerFactory.CreateLogger("DistSac.Worker");
-        long heapLimit = GcHeapLimit.Apply(options.GcHeapLimitMb);
-        logger.LogDebug("GC heap limit {HeapLimitMb:F0} MB", heapLimit / 1048576.0);
-        using var stop = new CancellationTokenSource();
-        void OnSignal(PosixSignalContext context)
-        {
-            context.Cancel = true; // keep the process alive until the last batch is delivered
-            logger.LogInformation("{Signal} received: stopping after the last batch is delivered", context.Signal);
-            stop.Cancel();
-        }
-
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var onStop = stoppingToken.Register(() => logger.LogInformation("Stop requested: delivering the last batch, then exiting"));
         try
         {
-            // The one blocking wait of the process, at its entry point (as an async Main's generated wrapper does).
-            Task.Run(() => new RolloutWorker(options, loggerFactory).RunAsync(stop.Token)).GetAwaiter().GetResult();
+            await new RolloutWorker(options, loggerFactory).RunAsync(stoppingToken);
             return 0;
         }
         catch (WorkerFatalException e)
