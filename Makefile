@@ -41,8 +41,7 @@ test-learning: build
 	@bash .ci/summarize-tests.sh /tmp/distsac-test-learning.log
 
 bench: build
-	@$(DISTSAC) bench learner --threads 2 --seconds 20
-	@$(DISTSAC) bench learner --threads 1 --seconds 20
+	@bash bench/run-all.sh artifacts/bench-results.jsonl --with-e2e
 
 clean:
 	@$(DOTNET) clean DistSac.sln -c $(CONFIG) --verbosity quiet

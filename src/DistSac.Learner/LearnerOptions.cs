@@ -23,6 +23,8 @@ public sealed record LearnerOptions
     /// <summary>Write learner.ckpt every this many updates so a restarted learner resumes (0 = only at the end).</summary>
     [Range(0, long.MaxValue)] public long CheckpointInterval { get; init; } = 5_000;
     [Range(1, 64)] public int PrefetchDepth { get; init; } = 4;
+    /// <summary>Concurrent sampling loops; more hide Redis round trips (a GPU learner wants thousands of batches/s).</summary>
+    [Range(1, 64)] public int PrefetchParallelism { get; init; } = 2;
     public string RunsRoot { get; init; } = "runs";
     public string? RunId { get; init; }
     public string Device { get; init; } = "auto";

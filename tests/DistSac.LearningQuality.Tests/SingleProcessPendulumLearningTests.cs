@@ -29,6 +29,8 @@ public sealed class SingleProcessPendulumLearningTests(ITestOutputHelper output)
                 Env = "Pendulum-v1", Steps = 20_000, Seed = seed, EvalInterval = 1_000, EvalEpisodes = 10, LogInterval = 1_000,
                 RunsRoot = root, RunId = $"pendulum-seed{seed}", StopAtEvalReturn = -200, Device = "cpu",
             };
+            var runPath = Path.Combine(root, train.RunId!);
+            if (Directory.Exists(runPath)) Directory.Delete(runPath, recursive: true); // metrics.jsonl appends
             var result = new SingleProcessTrainer(train, PendulumSac).Run(CancellationToken.None);
             bool ok = result.FirstStepReachingThreshold is not null;
             if (ok) solved++;

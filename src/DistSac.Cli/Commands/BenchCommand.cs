@@ -14,6 +14,7 @@ public static class BenchCommand
         var bench = new Command("bench", "Benchmarks; each prints one JSON line.");
         bench.Subcommands.Add(Learner());
         bench.Subcommands.Add(WorkerBenchCommand.Create());
+        foreach (var c in DistributedBenchCommand.Create()) bench.Subcommands.Add(c);
         return bench;
     }
 

@@ -25,7 +25,7 @@ public static partial class DistributedBenchCommand
         var shards = Opt("--shards", 1, "redis-server shards (S).");
         var seconds = Opt("--seconds", 10.0, "Timed duration of each of the two measurements.");
         var fill = Opt("--fill", 200_000L, "Random Pendulum records stored first (spread over the shards).");
-        var concurrency = Opt("--concurrency", 4, "Concurrent SampleAsync callers, and the prefetcher's sampling loops.");
+        var concurrency = Opt("--concurrency", 16, "Concurrent SampleAsync callers, and the prefetcher's sampling loops.");
         var warmUp = Opt("--warm-up-seconds", 1.0, "Untimed sampling first, so the JIT reaches optimised code.");
         var command = new Command("sample", $"Batches of {SampleBatch} per second from S shards, direct and through the prefetcher.") { shards, seconds, fill, concurrency, warmUp };
         command.SetAction(async (parse, ct) =>

@@ -30,6 +30,8 @@ public static class LearnerCommand
             new("--device", "Learner:Device", "auto, cpu or cuda.", typeof(string)),
             new("--threads", "Learner:Threads", "Torch CPU threads (0 = all cores).", typeof(int)),
             new("--stop-at-eval-return", "Learner:StopAtEvalReturn", "Stop once an evaluation reaches this mean return.", typeof(double)),
+            new("--prefetch-depth", "Learner:PrefetchDepth", "Sampled batches kept ready.", typeof(int)),
+            new("--prefetch-parallelism", "Learner:PrefetchParallelism", "Concurrent sampling loops.", typeof(int)),
             new("--run-id", "Replay:RunId", "Run id: Redis key namespace and run directory name.", typeof(string)),
             new("--capacity-per-shard", "Replay:CapacityPerShard", "Ring capacity of each shard in transitions.", typeof(long)),
             new("--redis-password", "Replay:Password", "Redis password (prefer DISTSAC_REPLAY__PASSWORD).", typeof(string)),
