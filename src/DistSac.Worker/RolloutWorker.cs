@@ -111,7 +111,8 @@ public sealed class RolloutWorker
                     deadline: DateTime.UtcNow.AddMilliseconds(_options.PushTimeoutMs),
                     cancellationToken: stoppingToken);
             }
-            catch (RpcException e) when (GrpcFailure.IsFatal(e.StatusCode))
+            // FailedPrecondition here means the learner has not created the run yet: wait for it like for a gateway.
+            catch (RpcException e) when (GrpcFailure.IsFatal(e.StatusCode) && e.StatusCode != StatusCode.FailedPrecondition)
             {
                 throw new WorkerFatalException($"The gateway at {_options.Gateway} refused GetRunInfo with {e.StatusCode}: {e.Status.Detail}", e);
             }

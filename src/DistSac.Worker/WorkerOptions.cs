@@ -17,7 +17,7 @@ public sealed record WorkerOptions
 
     /// <summary>Unique per worker: the gateway de-duplicates pushes by (worker id, sequence).</summary>
     [Required(ErrorMessage = "Worker:WorkerId must not be empty.")]
-    public string WorkerId { get; init; } = $"{Environment.MachineName}-{Environment.ProcessId}";
+    public string WorkerId { get; init; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
 
     /// <summary>Environments stepped together; one actor forward serves all of them.</summary>
     [Range(1, 4096, ErrorMessage = "Worker:Envs must be between {1} and {2}.")]

@@ -42,6 +42,12 @@ public sealed class TestGateway : ReplayGateway.ReplayGatewayBase, IDisposable
     /// <summary>Push calls still to fail with Unavailable before storing anything.</summary>
     public int FailPushes { get; set; }
 
+    /// <summary>GetRunInfo answers FailedPrecondition (the learner has not created the run) this many times first.</summary>
+    public int RunMissingFor { get; set; }
+
+    public int GetRunInfoCalls => Volatile.Read(ref _getRunInfoCalls);
+    private int _getRunInfoCalls;
+
     /// <summary>Push calls still to store the batch and then fail with Unavailable (a lost acknowledgement).</summary>
     public int LoseAcknowledgements { get; set; }
 
@@ -95,6 +101,8 @@ public sealed class TestGateway : ReplayGateway.ReplayGatewayBase, IDisposable
 
     public override Task<RunInfo> GetRunInfo(GetRunInfoRequest request, ServerCallContext context)
     {
+        if (Interlocked.Increment(ref _getRunInfoCalls) <= RunMissingFor)
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, "run metadata not found: start the learner first"));
         var info = RunInfo.Clone();
         info.TotalInserted = StoredTransitions;
         return Task.FromResult(info);

@@ -26,6 +26,18 @@ public class WorkerResilienceTests
     }
 
     [Fact]
+    public async Task RunNotCreatedYet_IsWaitedFor_NotFatal()
+    {
+        var gateway = new TestGateway { RunMissingFor = 3 };
+        await using var server = await GatewayServer.StartNewAsync(gateway);
+
+        var result = await new RolloutWorker(WorkerGatewayTests.Options(server, maxSteps: 100), NullLoggerFactory.Instance).RunAsync(CancellationToken.None);
+
+        Assert.Equal(4, gateway.GetRunInfoCalls);
+        Assert.Equal(100, result.AcknowledgedTransitions);
+    }
+
+    [Fact]
     public async Task LostAcknowledgement_IsRetried_AndStoredOnlyOnce()
     {
         var gateway = new TestGateway { LoseAcknowledgements = 2 };

@@ -77,6 +77,8 @@ public sealed class LocalCluster
                     ["DISTSAC_WORKER__GATEWAY"] = $"http://127.0.0.1:{gatewayPort}",
                     ["DISTSAC_WORKER__WORKERID"] = $"worker-{w}",
                     ["DISTSAC_WORKER__ENVS"] = Inv(_options.EnvsPerWorker),
+                    // A smaller gen-0 budget keeps a busy worker's RSS under 80 MB (measured 85 MB with the default).
+                    ["DOTNET_GCgen0size"] = "0x400000",
                 };
                 _children.Add(await spawner.StartAsync($"worker-{w}", _self, ["worker"], workerEnv, Path.Combine(logs, $"worker-{w}.log"), Echo));
             }
