@@ -3,7 +3,7 @@
 # rate limiter at one update per env step, stopping at the first deterministic evaluation >= -200.
 # Usage: bench/learning-curves.sh [seeds (default "0 1 2 3 4")] [configs (default "2x1 4x2" = workers x shards)]
 # Prints one summary line per run and each run's eval curve (env steps -> eval return); runs land in artifacts/learning/.
-set -euo pipefail
+set -uo pipefail
 cd "$(dirname "$0")/.."
 DISTSAC=src/DistSac.Cli/bin/Release/net10.0/distsac
 SEEDS="${1:-0 1 2 3 4}"
@@ -19,6 +19,7 @@ for config in $CONFIGS; do
     "$DISTSAC" local --workers "$workers" --shards "$shards" --seed "$seed" --steps 20000 --eval-interval 1000 \
       --stop-at-eval-return -200 --runs-root "$ROOT" --run-id "$id" > "$ROOT/$id.log" 2>&1 || true
     end=$(date +%s)
+    [ -f "$ROOT/$id/metrics.jsonl" ] || { echo "[curve] $workers workers $shards shards seed $seed: FAILED (no metrics; see $ROOT/$id.log)"; continue; }
     python3 - "$ROOT/$id/metrics.jsonl" "$workers" "$shards" "$seed" "$((end - start))" <<'PY'
 import json, sys
 path, workers, shards, seed, wall = sys.argv[1:]

@@ -28,6 +28,7 @@ public sealed class SacLearner : IDisposable
     private readonly Tensor _tau;
     private readonly CriticStream? _criticStream;
     private readonly TwinCritic? _criticSnapshot;
+    private readonly ManualResetEventSlim _nextActionsReady = new(false);
     private Tensor? _lastStats;
 
     /// <param name="concurrentStreams">Run the critic half on its own thread (CPU with >= 2 cores; set torch threads to 1).</param>
@@ -101,8 +102,8 @@ public sealed class SacLearner : IDisposable
     {
         using var scope = NewDisposeScope();
         var alpha = LogAlpha.detach().exp();
-        Tensor nextActions, nextLogProb;
-        using (no_grad()) (nextActions, nextLogProb) = Actor.Sample(nextObservations, _generator);
+        Tensor nextActions = null!, nextLogProb = null!;
+        _nextActionsReady.Reset();
 
         Tensor criticLoss = null!, meanQ = null!;
         void CriticHalf()
@@ -110,6 +111,8 @@ public sealed class SacLearner : IDisposable
             using var criticScope = NewDisposeScope();
             // J_Q = E[(Q1(s,a) - y)^2 + (Q2(s,a) - y)^2] (the paper's factor 1/2 folded into the learning rate, as SB3).
             var (q1, q2) = Critic.ForwardPair(observations, actions);
+            // a' ~ pi(.|s') is drawn by the actor half meanwhile (it owns the actor and its noise generator).
+            _nextActionsReady.Wait();
             var target = CriticTargetValues(rewards, nextObservations, terminated, alpha, nextActions, nextLogProb);
             var loss = F.mse_loss(q1, target).add(F.mse_loss(q2, target));
             _criticOptimizer.ZeroGrad();
@@ -134,7 +137,33 @@ public sealed class SacLearner : IDisposable
         {
             criticForActor = Critic;
         }
+        Tensor actorLoss, alphaLoss, logProb;
+        try
+        {
+            using (no_grad()) (nextActions, nextLogProb) = Actor.Sample(nextObservations, _generator);
+            _nextActionsReady.Set();
+            (actorLoss, alphaLoss, logProb) = ActorHalf(observations, alpha, criticForActor);
+        }
+        finally
+        {
+            // Never leave the critic thread waiting for a' (it then fails on the missing tensors and Wait rethrows).
+            _nextActionsReady.Set();
+            if (_criticStream is not null) _criticStream.Wait();
+        }
+        if (_criticStream is null) CriticHalf();
+        UpdateCount++;
 
+        // Keep the scalars on the device; reading them costs a host sync, so it happens only in ReadStats.
+        var stats = torch.stack([criticLoss, actorLoss.detach(), alphaLoss.detach(), alpha.reshape([]), meanQ, logProb.detach().mean().neg()]);
+        _lastStats?.Dispose();
+        _lastStats = stats.MoveToOuterDisposeScope();
+        // Made on the critic thread, they belong to no scope of this thread.
+        criticLoss.Dispose();
+        meanQ.Dispose();
+    }
+
+    private (Tensor ActorLoss, Tensor AlphaLoss, Tensor LogProb) ActorHalf(Tensor observations, Tensor alpha, TwinCritic criticForActor)
+    {
         // J_pi = E[alpha log pi(a|s) - min(Q1, Q2)(s, a)], a ~ pi(.|s); the critics are fixed functions here.
         var (newActions, logProb) = Actor.Sample(observations, _generator);
         var qPi = criticForActor.MinQ(observations, newActions, detachWeights: true);
@@ -152,17 +181,7 @@ public sealed class SacLearner : IDisposable
             _alphaOptimizer.Step();
         }
 
-        if (_criticStream is not null) _criticStream.Wait();
-        else CriticHalf();
-        UpdateCount++;
-
-        // Keep the scalars on the device; reading them costs a host sync, so it happens only in ReadStats.
-        var stats = torch.stack([criticLoss, actorLoss.detach(), alphaLoss.detach(), alpha.reshape([]), meanQ, logProb.detach().mean().neg()]);
-        _lastStats?.Dispose();
-        _lastStats = stats.MoveToOuterDisposeScope();
-        // Made on the critic thread, they belong to no scope of this thread.
-        criticLoss.Dispose();
-        meanQ.Dispose();
+        return (actorLoss, alphaLoss, logProb);
     }
 
     internal void RestoreCounters(long updates, long actorSteps, long criticSteps, long alphaSteps)
@@ -191,6 +210,7 @@ public sealed class SacLearner : IDisposable
     {
         _criticStream?.Dispose();
         _criticSnapshot?.Dispose();
+        _nextActionsReady.Dispose();
         _lastStats?.Dispose();
         _tau.Dispose();
         _generator.Dispose();

@@ -33,7 +33,7 @@ public static class BenchCommand
             {
                 Benchmark = "learner", Value = Math.Round(r.UpdatesPerSecond, 1), Unit = "updates/s",
                 r.Device, Threads = n, ConcurrentStreams = concurrent, Cores = Environment.ProcessorCount, r.BatchSize, r.Hidden, r.Updates, Seconds = Math.Round(r.Seconds, 2),
-                GflopPerUpdate = Math.Round(r.GflopPerUpdate, 3), MatmulPeakGflops = Math.Round(r.MatmulPeakGflops, 1), Efficiency = Math.Round(r.Efficiency, 3),
+                NominalGflopPerUpdate = LearnerBenchmark.NominalGflopPerUpdate, CountedGflopPerUpdate = Math.Round(r.GflopPerUpdate, 3), MatmulPeakGflops = Math.Round(r.MatmulPeakGflops, 1), Efficiency = Math.Round(r.Efficiency, 3),
                 Date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             }));
             return 0;

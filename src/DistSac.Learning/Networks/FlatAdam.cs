@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -41,6 +43,16 @@ public sealed class FlatAdam : IDisposable
         StepCount++;
         var biasCorrection1 = 1 - Math.Pow(_beta1, StepCount);
         var biasCorrection2 = 1 - Math.Pow(_beta2, StepCount);
+        if (_block.Values.device_type == DeviceType.CPU)
+        {
+            // One fused pass over parameters, moments and gradients in C# instead of eight libtorch ops (each a full
+            // pass over memory plus its per-op overhead). Gradients are left as they are (ZeroGrad clears them).
+            FusedAdamKernel.Step(
+                MemoryMarshal.Cast<byte, float>(_block.Values.bytes), MemoryMarshal.Cast<byte, float>(_block.Gradients.bytes),
+                MemoryMarshal.Cast<byte, float>(_firstMoment.bytes), MemoryMarshal.Cast<byte, float>(_secondMoment.bytes),
+                (float)_beta1, (float)_beta2, (float)(LearningRate / biasCorrection1), (float)(1 / Math.Sqrt(biasCorrection2)), (float)_epsilon);
+            return;
+        }
         using var scope = NewDisposeScope();
         using (no_grad())
         {
@@ -59,5 +71,51 @@ public sealed class FlatAdam : IDisposable
     {
         _firstMoment.Dispose();
         _secondMoment.Dispose();
+    }
+}
+
+/// <summary>Adam's update for contiguous float32 spans: m, v and parameters updated in one pass.</summary>
+internal static class FusedAdamKernel
+{
+    public static void Step(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> firstMoment, Span<float> secondMoment,
+        float beta1, float beta2, float stepSize, float inverseSqrtBiasCorrection2, float epsilon)
+    {
+        int n = parameters.Length;
+        if (gradients.Length != n || firstMoment.Length != n || secondMoment.Length != n)
+            throw new ArgumentException("Parameters, gradients and moments must have the same length.");
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
+        {
+            var b1 = new Vector<float>(beta1);
+            var c1 = new Vector<float>(1 - beta1);
+            var b2 = new Vector<float>(beta2);
+            var c2 = new Vector<float>(1 - beta2);
+            var step = new Vector<float>(stepSize);
+            var scale = new Vector<float>(inverseSqrtBiasCorrection2);
+            var eps = new Vector<float>(epsilon);
+            var p = MemoryMarshal.Cast<float, Vector<float>>(parameters);
+            var g = MemoryMarshal.Cast<float, Vector<float>>(gradients);
+            var m = MemoryMarshal.Cast<float, Vector<float>>(firstMoment);
+            var v = MemoryMarshal.Cast<float, Vector<float>>(secondMoment);
+            for (int k = 0; k < p.Length; k++)
+            {
+                var gk = g[k];
+                var mk = b1 * m[k] + c1 * gk;
+                var vk = b2 * v[k] + c2 * gk * gk;
+                m[k] = mk;
+                v[k] = vk;
+                p[k] -= step * mk / (Vector.SquareRoot(vk) * scale + eps);
+            }
+            i = p.Length * Vector<float>.Count;
+        }
+        for (; i < n; i++)
+        {
+            var gi = gradients[i];
+            var mi = beta1 * firstMoment[i] + (1 - beta1) * gi;
+            var vi = beta2 * secondMoment[i] + (1 - beta2) * gi * gi;
+            firstMoment[i] = mi;
+            secondMoment[i] = vi;
+            parameters[i] -= stepSize * mi / (MathF.Sqrt(vi) * inverseSqrtBiasCorrection2 + epsilon);
+        }
     }
 }
