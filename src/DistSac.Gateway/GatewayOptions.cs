@@ -11,6 +11,12 @@ public sealed record GatewayOptions
     public string Listen { get; init; } = "http://0.0.0.0:50051";
 
     /// <summary>
+    /// HTTP/1.1 address of the probe endpoint (/healthz, /readyz, /metrics), a second Kestrel endpoint beside the gRPC one,
+    /// e.g. "http://0.0.0.0:9090"; empty turns it off. Kubernetes probes and Prometheus scrape this port.
+    /// </summary>
+    public string HttpListen { get; init; } = "";
+
+    /// <summary>
     /// Learner updates per stored transition the workers may not run ahead of (Reverb's SampleToInsertRatio, in updates).
     /// 0 disables the rate limiter: acknowledgements are never held.
     /// </summary>
@@ -48,6 +54,7 @@ public sealed record GatewayOptions
     public void Validate()
     {
         ListenAddress.Parse(Listen);
+        if (!string.IsNullOrEmpty(HttpListen)) ListenAddress.Parse(HttpListen, $"{Section}:{nameof(HttpListen)}");
         Require(double.IsFinite(RateLimit) && RateLimit >= 0, nameof(RateLimit), RateLimit, ">= 0 (0 disables the rate limiter)");
         Require(double.IsFinite(RateLimitTolerance) && RateLimitTolerance >= 0, nameof(RateLimitTolerance), RateLimitTolerance, ">= 0");
         Require(RateLimitMinTransitions >= -1, nameof(RateLimitMinTransitions), RateLimitMinTransitions, ">= 0, or -1 for the run's warm-up length");

@@ -11,23 +11,26 @@ public readonly partial record struct ListenAddress(IPAddress? Address, int Port
     /// <summary>True for "localhost": Kestrel then binds both loopback addresses.</summary>
     public bool IsLocalhost => Address is null;
 
-    public static ListenAddress Parse(string value)
+    public static ListenAddress Parse(string value) => Parse(value, Key);
+
+    /// <summary>Parses an address for the setting <paramref name="key"/>, which error messages name.</summary>
+    public static ListenAddress Parse(string value, string key)
     {
         if (string.IsNullOrWhiteSpace(value))
-            throw new ArgumentException($"{Key} is empty; give an address such as http://0.0.0.0:50051.");
+            throw new ArgumentException($"{key} is empty; give an address such as http://0.0.0.0:50051.");
         if (value.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
-            throw new ArgumentException($"{Key} '{value}': the gateway serves cleartext HTTP/2 only (terminate TLS at the ingress); use http://.");
+            throw new ArgumentException($"{key} '{value}': the gateway serves cleartext HTTP/2 only (terminate TLS at the ingress); use http://.");
         var match = HostPort().Match(value);
         if (!match.Success)
-            throw new ArgumentException($"{Key} '{value}' is not of the form http://host:port, e.g. http://0.0.0.0:50051 (port 0 picks a free one).");
+            throw new ArgumentException($"{key} '{value}' is not of the form http://host:port, e.g. http://0.0.0.0:50051 (port 0 picks a free one).");
         var host = match.Groups["host"].Value;
         if (!int.TryParse(match.Groups["port"].Value, out var port) || port > IPEndPoint.MaxPort)
-            throw new ArgumentException($"{Key} '{value}': port must be in [0, {IPEndPoint.MaxPort}].");
+            throw new ArgumentException($"{key} '{value}': port must be in [0, {IPEndPoint.MaxPort}].");
         // "*" and "+" are the ASP.NET spellings of "every interface".
         if (host is "*" or "+") return new ListenAddress(IPAddress.Any, port);
         if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) return new ListenAddress(null, port);
         if (!IPAddress.TryParse(host.Trim('[', ']'), out var ip))
-            throw new ArgumentException($"{Key} '{value}': host '{host}' is not an IP address; use 0.0.0.0 (all interfaces), [::], 127.0.0.1 or localhost.");
+            throw new ArgumentException($"{key} '{value}': host '{host}' is not an IP address; use 0.0.0.0 (all interfaces), [::], 127.0.0.1 or localhost.");
         return new ListenAddress(ip, port);
     }
 

@@ -61,12 +61,15 @@ public class WorkerPartsTests
     }
 
     [Fact]
-    public void Options_Defaults_AreValid_AndNameThisProcess()
+    public void Options_Defaults_AreValid_AndNameThisProcessUniquely()
     {
         var options = new WorkerOptions();
 
         options.Validate();
-        Assert.Equal($"{Environment.MachineName}-{Environment.ProcessId}", options.WorkerId);
+        // host-pid plus a random suffix: a restarted container with the same hostname and pid 1 must not reuse an id
+        // whose sequence numbers the gateway has already seen (its pushes would be dropped as duplicates).
+        Assert.StartsWith($"{Environment.MachineName}-{Environment.ProcessId}-", options.WorkerId, StringComparison.Ordinal);
+        Assert.NotEqual(options.WorkerId, new WorkerOptions().WorkerId);
         Assert.Equal((8, 64, 50), (options.Envs, options.BatchTransitions, options.FlushIntervalMs));
     }
 

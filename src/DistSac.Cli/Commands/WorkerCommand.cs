@@ -24,6 +24,7 @@ public static class WorkerCommand
             new("--shutdown-flush-timeout-ms", "Worker:ShutdownFlushTimeoutMs", "On stop, how long to keep delivering unacknowledged batches (default 5000).", typeof(int)),
             new("--simulated-step-cost-us", "Worker:SimulatedStepCostMicroseconds", "Busy-wait per env step per env, for scaling benchmarks (default 0).", typeof(int)),
             new("--progress-interval-seconds", "Worker:ProgressIntervalSeconds", "Seconds between progress lines (default 5).", typeof(double)),
+            new("--http-listen", "Worker:HttpListen", "HTTP address for /healthz, /readyz and /metrics, e.g. http://0.0.0.0:9092 (default off).", typeof(string)),
         };
         var configOption = new Option<string>("--config") { Description = "JSON configuration file (section Worker)." };
         var command = new Command("worker", "Run a rollout worker: step environments with the latest actor and push transitions to a gateway.");

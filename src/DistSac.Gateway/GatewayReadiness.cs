@@ -1,0 +1,55 @@
+using DistSac.Replay;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace DistSac.Gateway;
+
+/// <summary>What one probe of the shards found.</summary>
+public enum GatewayReadinessState
+{
+    /// <summary>Shard 0 did not answer in time (Redis down, network split).</summary>
+    RedisUnreachable,
+    /// <summary>Redis answered but the run metadata is missing or cannot be served (learner not started yet).</summary>
+    RunNotReadable,
+    /// <summary>Redis answered and the run metadata was read: pushes can be served.</summary>
+    Serving,
+}
+
+/// <summary>
+/// Probes Redis by reading the run metadata from shard 0 under a short timeout, so a probe never hangs on a dead shard.
+/// Feeds /readyz (Redis reachable) and the gRPC health service (SERVING only when the run can be served).
+/// </summary>
+public sealed class GatewayReadiness(ShardedReplay replay) : IHealthCheck
+{
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
+
+    public async Task<GatewayReadinessState> ProbeAsync(CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(ProbeTimeout);
+        try
+        {
+            var metadata = await replay.ReadMetadataAsync(timeout.Token).ConfigureAwait(false);
+            return metadata is null ? GatewayReadinessState.RunNotReadable : GatewayReadinessState.Serving;
+        }
+        catch (Exception e) when (e is ReplaySchemaMismatchException or ArgumentException)
+        {
+            return GatewayReadinessState.RunNotReadable;
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            // Any Redis failure (connection, timeout) means not ready; the probe reports it rather than throwing.
+            return GatewayReadinessState.RedisUnreachable;
+        }
+    }
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var state = await ProbeAsync(cancellationToken).ConfigureAwait(false);
+        return state switch
+        {
+            GatewayReadinessState.Serving => HealthCheckResult.Healthy("Redis connected, run metadata readable"),
+            GatewayReadinessState.RunNotReadable => HealthCheckResult.Unhealthy("Redis connected, run metadata not readable (learner not started?)"),
+            _ => HealthCheckResult.Unhealthy("Redis unreachable"),
+        };
+    }
+}
