@@ -23,16 +23,20 @@ public sealed class GatewayHost : IAsyncDisposable
     private readonly ShardedReplay _replay;
     private int _disposed;
 
-    private GatewayHost(WebApplication app, ShardedReplay replay, GatewayCounters counters, Uri address)
+    private GatewayHost(WebApplication app, ShardedReplay replay, GatewayCounters counters, Uri address, Uri? httpAddress)
     {
         _app = app;
         _replay = replay;
         Counters = counters;
         Address = address;
+        HttpAddress = httpAddress;
     }
 
     /// <summary>The bound address, e.g. http://127.0.0.1:41234 (the real port when Listen asked for port 0).</summary>
     public Uri Address { get; }
+
+    /// <summary>The bound probe address (/healthz, /readyz, /metrics); null when Gateway:HttpListen is empty.</summary>
+    public Uri? HttpAddress { get; }
 
     public GatewayCounters Counters { get; }
 
@@ -45,6 +49,9 @@ public sealed class GatewayHost : IAsyncDisposable
     {
         gateway.Validate();
         var listen = ListenAddress.Parse(gateway.Listen);
+        ListenAddress? httpListen = string.IsNullOrEmpty(gateway.HttpListen)
+            ? null
+            : ListenAddress.Parse(gateway.HttpListen, $"{GatewayOptions.Section}:{nameof(GatewayOptions.HttpListen)}");
         loggerFactory ??= NullLoggerFactory.Instance;
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(GatewayHost).Assembly.GetName().Name });
         builder.Services.AddSingleton(loggerFactory);
@@ -57,6 +64,10 @@ public sealed class GatewayHost : IAsyncDisposable
             Action<ListenOptions> http2 = o => o.Protocols = HttpProtocols.Http2;
             if (listen.IsLocalhost) kestrel.ListenLocalhost(listen.Port, http2);
             else kestrel.Listen(listen.Address!, listen.Port, http2);
+            // Probes and Prometheus speak HTTP/1.1: a second endpoint, bound after the gRPC one (BoundAddress relies on the order).
+            Action<ListenOptions> http1 = o => o.Protocols = HttpProtocols.Http1;
+            if (httpListen is { IsLocalhost: true } h) kestrel.ListenLocalhost(h.Port, http1);
+            else if (httpListen is { } a) kestrel.Listen(a.Address!, a.Port, http1);
         });
 
         var logger = loggerFactory.CreateLogger<GatewayHost>();
@@ -66,12 +77,20 @@ public sealed class GatewayHost : IAsyncDisposable
         {
             AddGatewayServices(builder.Services, gateway, replay, shards, counters);
             var app = builder.Build();
+            if (httpListen is not null)
+            {
+                var probe = app.Services.GetRequiredService<GatewayProbeEndpoint>();
+                app.MapWhen(GatewayProbeEndpoint.Accepts, branch => branch.Run(probe.HandleAsync));
+            }
             app.MapGrpcService<ReplayGatewayService>();
+            app.MapGrpcHealthChecksService();
             await app.StartAsync(ct).ConfigureAwait(false);
-            var address = BoundAddress(app, listen);
+            var address = BoundAddress(app, listen, 0);
+            var httpAddress = httpListen is { } hl ? BoundAddress(app, hl, 1) : null;
             logger.LogInformation("Replay gateway for run {RunId} listening on {Address} ({Shards} shards, rate limit {Ratio} updates/transition)",
                 replay.RunId, address, replay.Shards.Length, gateway.RateLimit);
-            return new GatewayHost(app, shards, counters, address);
+            if (httpAddress is not null) logger.LogInformation("Probes and metrics on {Address} (/healthz, /readyz, /metrics)", httpAddress);
+            return new GatewayHost(app, shards, counters, address, httpAddress);
         }
         catch
         {
@@ -129,6 +148,11 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton<WeightsFollower>();
         services.AddHostedService(sp => sp.GetRequiredService<WeightsFollower>());
         services.AddHostedService<GatewayStatusReporter>();
+        services.AddSingleton<GatewayReadiness>();
+        services.AddSingleton<GatewayMetrics>();
+        services.AddSingleton<GatewayProbeEndpoint>();
+        // grpc.health.v1.Health: SERVING once Redis answers and the run metadata is readable (checked on each Check call).
+        services.AddGrpcHealthChecks().AddCheck<GatewayReadiness>("redis");
     }
 
     private static async Task<ReplayProgress> ReadProgressAsync(ShardedReplay shards, CancellationToken ct)
@@ -140,12 +164,14 @@ public sealed class GatewayHost : IAsyncDisposable
         return new ReplayProgress(updates, version, (await stats.ConfigureAwait(false)).TotalInserted);
     }
 
-    private static Uri BoundAddress(WebApplication app, ListenAddress listen)
+    /// <summary>The <paramref name="index"/>-th bound address (0: gRPC, 1: probes), in the order the endpoints were added.</summary>
+    private static Uri BoundAddress(WebApplication app, ListenAddress listen, int index)
     {
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
-        if (addresses is { Count: > 0 })
+        if (addresses is { Count: > 0 } && index < addresses.Count)
         {
-            foreach (var a in addresses) return new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "localhost", StringComparison.Ordinal));
+            var a = addresses.ElementAt(index);
+            return new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "localhost", StringComparison.Ordinal));
         }
         return new Uri($"http://{(listen.IsLocalhost ? "localhost" : listen.Address!.ToString())}:{listen.Port}");
     }
