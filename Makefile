@@ -8,7 +8,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: help deps restore build run train test test-learning bench clean
+.PHONY: help deps restore build run train test test-learning bench images clean
 
 help:
 	@echo "make run            train Pendulum-v1 with the embedded defaults (installs what is missing first)"
@@ -42,6 +42,14 @@ test-learning: build
 
 bench: build
 	@bash bench/run-all.sh artifacts/bench-results.jsonl --with-e2e
+
+# Container images (needs a Docker engine; none runs on the development VM). See docs/kubernetes.md.
+REGISTRY ?= distsac
+TAG ?= 0.1.0
+images:
+	docker build -f deploy/docker/Dockerfile --target slim    -t $(REGISTRY)/distsac:$(TAG) .
+	docker build -f deploy/docker/Dockerfile --target learner -t $(REGISTRY)/distsac-learner:$(TAG) .
+	docker build -f deploy/docker/Dockerfile.gpu              -t $(REGISTRY)/distsac-learner-gpu:$(TAG) .
 
 clean:
 	@$(DOTNET) clean DistSac.sln -c $(CONFIG) --verbosity quiet

@@ -57,3 +57,7 @@ if ! command -v dotnet >/dev/null 2>&1; then
   echo "[install-deps] ERROR: the .NET 10 SDK (dotnet) is not on PATH; install it from https://dot.net" >&2
   exit 1
 fi
+
+if ! command -v kubectl >/dev/null 2>&1; then
+  echo "[install-deps] WARNING: kubectl not found: the manifest tests (tests/DistSac.Deploy.Tests) need it for 'kubectl kustomize'" >&2
+fi

@@ -13,6 +13,7 @@ var root = new RootCommand("DistSac: distributed Soft Actor-Critic.")
     ReplayCommand.Create(),
     WorkerCommand.Create(),
     LocalCommand.Create(),
+    ConfigCommand.Create(),
 };
 
 // Ctrl-C and SIGTERM cancel the command's token and let it stop cleanly (workers flush, `local` stops its children);
