@@ -64,6 +64,7 @@ public sealed partial class DistributedLearner
             evaluation?.MeanReturn, evaluation?.StdReturn,
             stats.Alpha, stats.CriticLoss, stats.ActorLoss, stats.AlphaLoss, stats.MeanQ, stats.Entropy);
         metrics.Write(record);
+        Exporter.Observe(record, loop.RateLimiterWait.TotalSeconds);
         _onMetrics?.Invoke(record);
         loop.LastLogTime = now;
         loop.LastLogUpdates = learner.UpdateCount;

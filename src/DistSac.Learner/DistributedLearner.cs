@@ -37,7 +37,19 @@ public sealed partial class DistributedLearner
         _onMetrics = onMetrics;
     }
 
+    /// <summary>Probe state and Prometheus metrics; served on Learner:HttpListen when it is set.</summary>
+    public LearnerExporter Exporter { get; } = new();
+
     public async Task<LearnerResult> RunAsync(CancellationToken ct)
+    {
+        // /healthz answers for as long as the run is in progress; /readyz once metadata and the first weights are out.
+        await using var probes = string.IsNullOrEmpty(_options.HttpListen)
+            ? null
+            : ProbeListener.Start(_options.HttpListen, () => Exporter.Ready, Exporter.Registry, _logger);
+        return await TrainAsync(ct);
+    }
+
+    private async Task<LearnerResult> TrainAsync(CancellationToken ct)
     {
         var spec = EnvironmentRegistry.GetSpec(_options.Env);
         var device = TorchRuntime.ResolveDevice(_options.Device);
@@ -61,6 +73,7 @@ public sealed partial class DistributedLearner
             _logger.LogInformation("Resumed from {Checkpoint} at update {Updates}", run.LearnerCheckpointPath, learner.UpdateCount);
         }
         await PublishWeightsAsync(replay, learner, ct);
+        Exporter.Published(learner.UpdateCount);
         _logger.LogInformation("Learner ready: run {RunId}, env {Env}, {Shards} shard(s), device {Device}, {Threads} thread(s){Streams}",
             _replayOptions.RunId, _options.Env, replay.ShardCount, device, threads, concurrent ? " as two concurrent streams" : "");
 
@@ -81,6 +94,7 @@ public sealed partial class DistributedLearner
                 if (!limiter.Enabled && inserted >= _options.Steps) break;
                 var waitStart = loop.Clock.Elapsed;
                 loop.LastWaitReason = limiter.Reason(learner.UpdateCount, inserted);
+                Exporter.Waiting(inserted < Math.Max(limiter.MinTransitionsToSample, 1) ? LearnerExporter.WarmupReason : LearnerExporter.LearnerAheadReason);
                 await Task.Delay(2, ct);
                 loop.Stats = await replay.ReadStatsAsync(ct);
                 loop.RateLimiterWait += loop.Clock.Elapsed - waitStart;
@@ -88,8 +102,10 @@ public sealed partial class DistributedLearner
                 continue;
             }
 
+            Exporter.Waiting(null);
             var sampleStart = loop.Clock.Elapsed;
             var batch = await prefetcher.NextAsync(ct);
+            Exporter.Sampled();
             loop.SampleWait += loop.Clock.Elapsed - sampleStart;
             CopyBatch(batch, record, staging.HostRows, learner.UpdateCount, loop);
             prefetcher.Return(batch);
@@ -97,7 +113,11 @@ public sealed partial class DistributedLearner
             learner.Update(staging.Observations, staging.Actions, staging.Rewards, staging.NextObservations, staging.Terminated);
 
             var updates = learner.UpdateCount;
-            if (updates % _options.PublishEvery == 0) await PublishWeightsAsync(replay, learner, ct);
+            if (updates % _options.PublishEvery == 0)
+            {
+                await PublishWeightsAsync(replay, learner, ct);
+                Exporter.Published(updates);
+            }
             EvaluationResult? evaluation = null;
             if (updates % _options.EvalInterval == 0)
             {
@@ -117,6 +137,7 @@ public sealed partial class DistributedLearner
         LogProgress(learner, loop, metrics, final);
         LearnerCheckpoint.Save(run, learner, _options.Env, envSteps);
         await PublishWeightsAsync(replay, learner, CancellationToken.None);
+        Exporter.Published(learner.UpdateCount);
         return new LearnerResult(run.Path, learner.UpdateCount, envSteps, loop.Clock.Elapsed.TotalSeconds, final, loop.FirstStepReaching);
     }
 

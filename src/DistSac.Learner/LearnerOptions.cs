@@ -30,11 +30,24 @@ public sealed record LearnerOptions
     public string Device { get; init; } = "auto";
     [Range(0, 1024)] public int Threads { get; init; }
     public double? StopAtEvalReturn { get; init; }
+    /// <summary>HTTP address of the probe endpoint (/healthz, /readyz, /metrics), e.g. "http://0.0.0.0:9091"; empty turns it off.</summary>
+    public string HttpListen { get; init; } = "";
 
     public void Validate()
     {
         DistSac.Learning.OptionsValidator.Validate(this, "Learner");
         if (Device is not ("auto" or "cpu" or "cuda"))
             throw new ValidationException($"Learner:Device is '{Device}'; use auto, cpu or cuda.");
+        if (!string.IsNullOrEmpty(HttpListen))
+        {
+            try
+            {
+                ProbeListener.Prefix(HttpListen);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ValidationException($"Learner:{e.Message}");
+            }
+        }
     }
 }

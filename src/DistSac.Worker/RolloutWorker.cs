@@ -31,7 +31,19 @@ public sealed class RolloutWorker
     /// transitions were not acknowledged).
     /// </summary>
     /// <exception cref="WorkerFatalException">The gateway rejected a batch or the run does not fit this worker.</exception>
+    /// <summary>Probe state and Prometheus metrics; served on Worker:HttpListen when it is set.</summary>
+    public WorkerMetrics Metrics { get; } = new();
+
     public async Task<WorkerResult> RunAsync(CancellationToken stoppingToken)
+    {
+        // Up before the gateway answers, so /healthz is alive (and /readyz 503) while the worker waits for the run.
+        await using var probes = string.IsNullOrEmpty(_options.HttpListen)
+            ? null
+            : ProbeListener.Start(_options.HttpListen, () => Metrics.Ready, Metrics.Registry, _logger);
+        return await RunRolloutAsync(stoppingToken);
+    }
+
+    private async Task<WorkerResult> RunRolloutAsync(CancellationToken stoppingToken)
     {
         using var channel = GatewayChannel.Create(_options.Gateway);
         var client = new ReplayGateway.ReplayGatewayClient(channel);
@@ -65,6 +77,7 @@ public sealed class RolloutWorker
         var driver = new RolloutDriver(loop, sink, _options.BatchTransitions, TimeSpan.FromMilliseconds(_options.FlushIntervalMs), progress.OnStep);
 
         Task watching = Task.Run(() => watcher.RunAsync(watchStop.Token), CancellationToken.None);
+        Metrics.Stepping(loop, pusher, watcher);
         try
         {
             // The loop is CPU-bound: give it a pool thread of its own rather than the caller's context.
@@ -83,6 +96,7 @@ public sealed class RolloutWorker
         }
         finally
         {
+            Metrics.Stopped();
             await pushLifetime.CancelAsync();
             await sink.DrainAsync();
             await watchStop.CancelAsync();

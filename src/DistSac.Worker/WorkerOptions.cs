@@ -54,9 +54,26 @@ public sealed record WorkerOptions
     public double ProgressIntervalSeconds { get; init; } = 5.0;
 
     /// <summary>Throws <see cref="ValidationException"/> naming the first bad key.</summary>
+    /// <summary>
+    /// HTTP address of the probe endpoint (/healthz, /readyz, /metrics), e.g. "http://0.0.0.0:9092"; empty turns it off.
+    /// </summary>
+    public string HttpListen { get; init; } = "";
+
     public void Validate()
     {
         Validator.ValidateObject(this, new ValidationContext(this), validateAllProperties: true);
+        if (!string.IsNullOrEmpty(HttpListen))
+        {
+            try
+            {
+                ProbeListener.Prefix(HttpListen);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ValidationException($"Worker:{e.Message}");
+            }
+        }
+
         if (!Uri.TryCreate(Gateway, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
             throw new ValidationException($"Worker:Gateway '{Gateway}' is not an http:// or https:// address (e.g. http://127.0.0.1:50051).");

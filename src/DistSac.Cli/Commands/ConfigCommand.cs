@@ -35,10 +35,16 @@ public static class ConfigCommand
         ("Local", typeof(LocalOptions)),
     ];
 
+    // Defaults computed per process: printing this process's value would mislead.
+    private static readonly Dictionary<string, string> ComputedDefaults = new(StringComparer.Ordinal)
+    {
+        ["Worker:WorkerId"] = "<hostname>-<pid>-<random>",
+    };
+
     public static Command Create()
     {
         var json = new Option<bool>("--json") { Description = "Print a JSON array of {variable, key, default, type} instead of tab-separated lines." };
-        var command = new Command("config", "List every setting: DISTSAC_SECTION__KEY, its default and its type.") { json };
+        var command = new Command("config", "List every setting: DISTSAC_SECTION__KEY, its code default and its type (train and learner also apply per-environment defaults, e.g. Steps).") { json };
         command.SetAction(parse =>
         {
             var settings = All();
@@ -59,9 +65,10 @@ public static class ConfigCommand
             {
                 if (!IsInitOnly(p)) continue;
                 var isArray = p.PropertyType.IsArray;
+                var variable = $"{DistSacConfiguration.EnvironmentPrefix}{section}__{p.Name}".ToUpperInvariant() + (isArray ? "__<i>" : "");
                 var key = $"{section}:{p.Name}" + (isArray ? ":<i>" : "");
-                var variable = DistSacConfiguration.EnvironmentPrefix + key.Replace(":", "__", StringComparison.Ordinal).ToUpperInvariant();
-                list.Add(new Setting(variable, key, Format(p.GetValue(defaults)), TypeName(p.PropertyType)));
+                var value = ComputedDefaults.GetValueOrDefault(key) ?? Format(p.GetValue(defaults));
+                list.Add(new Setting(variable, key, value, TypeName(p.PropertyType)));
             }
         }
         // Not an options record: the gateway's log filter (`distsac replay --log-level`).
