@@ -1,3 +1,4 @@
+using DistSac.Observability;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using DistSac.Envs;

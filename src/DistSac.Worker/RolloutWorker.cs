@@ -1,3 +1,4 @@
+using DistSac.Observability;
 using DistSac.Envs;
 using DistSac.Protocol.V1;
 using Grpc.Core;

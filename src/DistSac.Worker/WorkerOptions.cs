@@ -1,3 +1,4 @@
+using DistSac.Observability;
 using System.ComponentModel.DataAnnotations;
 using DistSac.Protocol;
 

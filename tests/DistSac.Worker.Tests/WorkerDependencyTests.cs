@@ -26,7 +26,7 @@ public class WorkerDependencyTests
         Assert.Empty(offending);
         // The walk really followed the references: the worker, Envs, Policy and Protocol.
         Assert.Equal(
-            new[] { "DistSac.Envs.csproj", "DistSac.Policy.csproj", "DistSac.Protocol.csproj", "DistSac.Worker.csproj" },
+            new[] { "DistSac.Envs.csproj", "DistSac.Observability.csproj", "DistSac.Policy.csproj", "DistSac.Protocol.csproj", "DistSac.Worker.csproj" },
             visited.Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray());
     }
 

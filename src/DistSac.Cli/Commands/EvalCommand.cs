@@ -103,11 +103,6 @@ public static class PolicyEvaluation
                 if (r.Terminated || r.Truncated) { done[i] = true; running--; }
             }
         }
-        double mean = 0, meanLength = 0;
-        for (int i = 0; i < episodes; i++) { mean += returns[i]; meanLength += lengths[i]; }
-        mean /= episodes; meanLength /= episodes;
-        double variance = 0;
-        for (int i = 0; i < episodes; i++) variance += (returns[i] - mean) * (returns[i] - mean);
-        return new EvaluationResult(mean, Math.Sqrt(variance / episodes), episodes, meanLength);
+        return EvaluationResult.FromEpisodes(returns, lengths);
     }
 }

@@ -5,7 +5,20 @@ using static TorchSharp.torch;
 
 namespace DistSac.Learning.Training;
 
-public readonly record struct EvaluationResult(double MeanReturn, double StdReturn, int Episodes, double MeanLength);
+public readonly record struct EvaluationResult(double MeanReturn, double StdReturn, int Episodes, double MeanLength)
+{
+    /// <summary>Mean and (population) standard deviation of per-episode returns, and the mean episode length.</summary>
+    public static EvaluationResult FromEpisodes(ReadOnlySpan<double> returns, ReadOnlySpan<int> lengths)
+    {
+        int n = returns.Length;
+        double mean = 0, meanLength = 0;
+        for (int i = 0; i < n; i++) { mean += returns[i]; meanLength += lengths[i]; }
+        mean /= n; meanLength /= n;
+        double variance = 0;
+        for (int i = 0; i < n; i++) variance += (returns[i] - mean) * (returns[i] - mean);
+        return new EvaluationResult(mean, Math.Sqrt(variance / n), n, meanLength);
+    }
+}
 
 /// <summary>
 /// Deterministic evaluation (a = tanh(mu) * scale + bias) of the learner's actor: N episodes stepped side by side, one
@@ -47,11 +60,6 @@ public static class TorchPolicyEvaluator
                 if (r.Terminated || r.Truncated) { done[i] = true; running--; }
             }
         }
-        double mean = 0, meanLength = 0;
-        for (int i = 0; i < episodes; i++) { mean += returns[i]; meanLength += lengths[i]; }
-        mean /= episodes; meanLength /= episodes;
-        double variance = 0;
-        for (int i = 0; i < episodes; i++) variance += (returns[i] - mean) * (returns[i] - mean);
-        return new EvaluationResult(mean, Math.Sqrt(variance / episodes), episodes, meanLength);
+        return EvaluationResult.FromEpisodes(returns, lengths);
     }
 }

@@ -4,10 +4,10 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Prometheus;
 
-namespace DistSac.Worker;
+namespace DistSac.Observability;
 
 /// <summary>
-/// A minimal HTTP/1.1 probe endpoint on <see cref="HttpListener"/> (no ASP.NET Core, so the worker stays small):
+/// A minimal HTTP/1.1 probe endpoint on <see cref="HttpListener"/> (no ASP.NET Core, so a worker stays small):
 /// /healthz (200 while the process runs), /readyz (200 when <c>ready()</c>, else 503) and /metrics (Prometheus text).
 /// </summary>
 public sealed partial class ProbeListener : IAsyncDisposable
