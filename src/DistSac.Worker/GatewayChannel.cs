@@ -1,6 +1,10 @@
 using System.Net.Http;
 using DistSac.Protocol;
+using Grpc.Core;
 using Grpc.Net.Client;
+using Grpc.Net.Client.Balancer;
+using Grpc.Net.Client.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DistSac.Worker;
 
@@ -21,12 +25,24 @@ public static class GatewayChannel
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
             EnableMultipleHttp2Connections = true,
         };
-        return GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        var options = new GrpcChannelOptions
         {
             HttpHandler = handler,
             DisposeHttpClient = true,
             MaxSendMessageSize = ProtocolLimits.MaxMessageBytes,
             MaxReceiveMessageSize = ProtocolLimits.MaxMessageBytes,
-        });
+        };
+        if (address.StartsWith("dns:", StringComparison.OrdinalIgnoreCase))
+        {
+            // Client-side balancing over every address behind a headless Service (one pod per A record): a plain
+            // ClusterIP pins the worker's one HTTP/2 connection to one gateway. DNS is re-resolved every 30 s so
+            // gateways added later get traffic too. dns: addresses carry no scheme, so h2c is stated explicitly.
+            options.Credentials = ChannelCredentials.Insecure;
+            options.ServiceConfig = new ServiceConfig { LoadBalancingConfigs = { new RoundRobinConfig() } };
+            var services = new ServiceCollection();
+            services.AddSingleton<ResolverFactory>(new DnsResolverFactory(refreshInterval: TimeSpan.FromSeconds(30)));
+            options.ServiceProvider = services.BuildServiceProvider();
+        }
+        return GrpcChannel.ForAddress(address, options);
     }
 }

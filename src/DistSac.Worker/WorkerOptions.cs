@@ -75,9 +75,9 @@ public sealed record WorkerOptions
             }
         }
 
-        if (!Uri.TryCreate(Gateway, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        if (!Uri.TryCreate(Gateway, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != "dns"))
         {
-            throw new ValidationException($"Worker:Gateway '{Gateway}' is not an http:// or https:// address (e.g. http://127.0.0.1:50051).");
+            throw new ValidationException($"Worker:Gateway '{Gateway}' is not an http://, https:// or dns:/// address (e.g. http://127.0.0.1:50051, or dns:///gateway-headless:50051 for client-side round-robin).");
         }
 
         if (string.IsNullOrWhiteSpace(WorkerId))

@@ -38,6 +38,20 @@ public class WorkerResilienceTests
     }
 
     [Fact]
+    public async Task DnsAddress_WithClientSideRoundRobin_ReachesTheGateway()
+    {
+        var gateway = new TestGateway();
+        await using var server = await GatewayServer.StartNewAsync(gateway);
+        // localhost resolves to 127.0.0.1 (served) and possibly ::1 (refused): round-robin uses the ready address.
+        var options = WorkerGatewayTests.Options(server, maxSteps: 100) with { Gateway = $"dns:///localhost:{server.Port}" };
+
+        var result = await new RolloutWorker(options, NullLoggerFactory.Instance).RunAsync(CancellationToken.None);
+
+        Assert.Equal(100, result.AcknowledgedTransitions);
+        Assert.Equal(100, gateway.StoredTransitions);
+    }
+
+    [Fact]
     public async Task LostAcknowledgement_IsRetried_AndStoredOnlyOnce()
     {
         var gateway = new TestGateway { LoseAcknowledgements = 2 };
