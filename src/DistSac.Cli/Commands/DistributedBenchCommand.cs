@@ -18,7 +18,7 @@ public static partial class DistributedBenchCommand
     private const int SampleBatch = 256;
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    public static IEnumerable<Command> Create() => [Sample(), Ingest(), EndToEnd()];
+    public static IEnumerable<Command> Create() => [Sample(), Ingest(), EndToEnd(), Scale()];
 
     private static Command Sample()
     {

@@ -1,0 +1,258 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using DistSac.Cli.Local;
+using DistSac.Envs;
+using DistSac.Gateway;
+using DistSac.Replay;
+using DistSac.Worker;
+
+namespace DistSac.Cli.Commands;
+
+/// <summary>
+/// `distsac bench scale`: stored env steps/s against the number of real worker processes (each busy-waiting a simulated
+/// step cost per env step), all pushing through one in-process gateway (rate limiter off) into S shards. Growth is
+/// linear while the workers have cores of their own and the gateway and Redis keep up; where it flattens is the result.
+/// </summary>
+public static partial class DistributedBenchCommand
+{
+    private static readonly int[] ScaleHidden = [256, 256];
+
+    private static Command Scale()
+    {
+        var workersList = Opt("--workers-list", "1,2,4,8,16,32", "Comma-separated worker-process counts, measured one after another (ascending).");
+        var stepCost = Opt("--step-cost-us", 2000, "Simulated simulator cost: busy-wait per env step per env, in microseconds.");
+        var seconds = Opt("--seconds", 10.0, "Timed duration of each worker count's measurement.");
+        var shards = Opt("--shards", 1, "redis-server shards (S).");
+        var envsPerWorker = Opt("--envs-per-worker", 1, "Environments each worker steps.");
+        var warmUp = Opt("--warm-up-seconds", 2.0, "Untimed running after the workers start (and after the first stored transition).");
+        var plot = new Option<string?>("--plot") { Description = "Also write a PNG plot here (needs /usr/bin/gnuplot, apt-get install gnuplot-nox)." };
+        var command = new Command("scale", "Stored env steps/s against worker processes (real `distsac worker`s through an in-process gateway), with scaling efficiency.")
+        {
+            workersList, stepCost, seconds, shards, envsPerWorker, warmUp, plot,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var counts = ParseWorkerCounts(parse.GetValue(workersList));
+            int cost = Positive(parse.GetValue(stepCost), "--step-cost-us"), s = Positive(parse.GetValue(shards), "--shards");
+            int envs = Positive(parse.GetValue(envsPerWorker), "--envs-per-worker");
+            var duration = Seconds(parse.GetValue(seconds), "--seconds");
+            var warm = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(warmUp)));
+            var plotPath = parse.GetValue(plot);
+            var self = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find the distsac executable's path.");
+            double idealPerWorker = 1e6 / cost * envs;
+
+            var logs = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "distsac-bench-scale-" + Guid.NewGuid().ToString("N")[..12])).FullName;
+            bool keepLogs = false;
+            try
+            {
+                await using var redis = new RedisLauncher();
+                var servers = await redis.StartAsync(s, ct);
+                // This connection plays the learner: it creates the run, publishes the actor the workers follow, and counts.
+                await using var replay = await CreateRunAsync("bench-scale", servers, 1_000_000, ct);
+                var spec = EnvironmentRegistry.GetSpec(replay.Metadata!.EnvId);
+                var actor = RandomActor.Create(spec, ScaleHidden, seed: 1, version: 1);
+                await replay.PublishWeightsAsync(actor.Version, actor.ToBytes(), ct);
+                var gatewayOptions = new GatewayOptions { Listen = "http://127.0.0.1:0", RateLimit = 0, StatusLogIntervalMs = 0 };
+                await using var gateway = await GatewayHost.StartAsync(gatewayOptions, replay.Options, loggerFactory: null, ct);
+                Say($"scale: workers {string.Join(',', counts)} x {envs} env(s), {cost} us per step (ideal {idealPerWorker:F0} env steps/s per worker), " +
+                    $"gateway {gateway.Address} -> {s} shard(s), {Environment.ProcessorCount} core(s); worker logs in {logs}");
+
+                var rates = new List<(int Workers, double Rate)>();
+                foreach (int n in counts)
+                {
+                    double rate;
+                    try
+                    {
+                        rate = await MeasureWorkersAsync(self, gateway.Address, replay, n, envs, cost, warm, duration, logs, ct);
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        keepLogs = true;
+                        throw;
+                    }
+                    rates.Add((n, rate));
+                    Say($"scale: {n} worker(s): {rate:F0} env steps/s ({rate / n:F0} per worker, ideal {idealPerWorker:F0})");
+                }
+
+                // rate(1) is the per-worker baseline; a list without 1 uses its smallest count's per-worker rate instead.
+                double perWorker = rates[0].Rate / rates[0].Workers;
+                var points = rates.Select(r => new
+                {
+                    r.Workers, EnvStepsPerS = Math.Round(r.Rate, 1),
+                    Efficiency = perWorker > 0 ? Math.Round(r.Rate / (r.Workers * perWorker), 3) : (double?)null,
+                }).ToArray();
+                Print(new
+                {
+                    Benchmark = "scale", Unit = "env_steps/s", StepCostUs = cost, EnvsPerWorker = envs, Shards = s, Seconds = duration.TotalSeconds,
+                    IdealEnvStepsPerSPerWorker = Math.Round(idealPerWorker, 1), Points = points, Cores = Environment.ProcessorCount, Date = Today(),
+                });
+                if (plotPath is not null) await PlotScaleAsync(plotPath, rates, perWorker, idealPerWorker, cost, envs, s, logs, ct);
+                return 0;
+            }
+            finally
+            {
+                if (keepLogs) Say($"scale: a worker failed; its log is kept in {logs}");
+                else TryDelete(logs);
+            }
+        });
+        return command;
+    }
+
+    private static int[] ParseWorkerCounts(string? list)
+    {
+        var counts = new SortedSet<int>();
+        foreach (var part in (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) || n < 1 || n > 1024)
+                throw new ArgumentException($"--workers-list entries must be integers in [1, 1024] (got '{part}').");
+            counts.Add(n);
+        }
+        return counts.Count > 0 ? [.. counts] : throw new ArgumentException("--workers-list is empty.");
+    }
+
+    /// <summary>
+    /// Starts <paramref name="workers"/> worker processes, lets them warm up, measures stored transitions/s (one per env
+    /// step) from the shards' insert counters, then SIGTERMs them (they flush) and waits for them to exit.
+    /// </summary>
+    private static async Task<double> MeasureWorkersAsync(string self, Uri gateway, ShardedReplay replay, int workers, int envs, int stepCostUs,
+        TimeSpan warm, TimeSpan duration, string logs, CancellationToken ct)
+    {
+        // The spawner's thread must outlive the children (its exit would SIGKILL them), so it is disposed after them.
+        using var spawner = new ProcessSpawner();
+        var children = new List<ChildProcess>(workers);
+        try
+        {
+            for (int i = 0; i < workers; i++)
+            {
+                string id = $"scale-{workers}-{i}";
+                var env = new Dictionary<string, string>
+                {
+                    ["DISTSAC_WORKER__GATEWAY"] = gateway.ToString(),
+                    ["DISTSAC_WORKER__WORKERID"] = id,
+                    ["DISTSAC_WORKER__ENVS"] = Inv(envs),
+                    ["DISTSAC_WORKER__SIMULATEDSTEPCOSTMICROSECONDS"] = Inv(stepCostUs),
+                    // As `distsac local` does: a smaller gen-0 budget keeps each worker's RSS down.
+                    ["DOTNET_GCgen0size"] = "0x400000",
+                };
+                children.Add(await spawner.StartAsync(id, self, ["worker"], env, Path.Combine(logs, id + ".log"), (_, _) => { }));
+            }
+
+            // Warm-up: until something is stored (process start and JIT take a while on a loaded machine), then `warm` more.
+            long before = (await replay.ReadStatsAsync(ct)).TotalInserted;
+            var firstDeadline = Stopwatch.StartNew();
+            while ((await replay.ReadStatsAsync(ct)).TotalInserted == before)
+            {
+                EnsureRunning(children);
+                if (firstDeadline.Elapsed > TimeSpan.FromSeconds(60))
+                    throw new InvalidOperationException($"{workers} worker(s) stored nothing within 60 s.");
+                await Task.Delay(100, ct);
+            }
+            await Task.Delay(warm, ct);
+            EnsureRunning(children);
+
+            long inserted0 = (await replay.ReadStatsAsync(ct)).TotalInserted;
+            long started = Stopwatch.GetTimestamp();
+            for (var end = duration; Stopwatch.GetElapsedTime(started) < end;)
+            {
+                var left = end - Stopwatch.GetElapsedTime(started);
+                await Task.Delay(left < TimeSpan.FromMilliseconds(250) ? left : TimeSpan.FromMilliseconds(250), ct);
+                EnsureRunning(children);
+            }
+            long inserted1 = (await replay.ReadStatsAsync(ct)).TotalInserted;
+            double elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            return (inserted1 - inserted0) / elapsed;
+        }
+        finally
+        {
+            // SIGTERM: each worker flushes its last batch (up to its 5 s shutdown-flush timeout), then exits; SIGKILL after 10 s.
+            await Task.WhenAll(children.Select(c => c.StopAsync(TimeSpan.FromSeconds(10))));
+            foreach (var c in children) await c.DisposeAsync();
+        }
+    }
+
+    private static void EnsureRunning(IEnumerable<ChildProcess> children)
+    {
+        foreach (var c in children)
+            if (c.HasExited) throw new InvalidOperationException($"{c.Name} (pid {c.Pid}) exited early with code {c.ExitCode}.");
+    }
+
+    /// <summary>Renders the curve with gnuplot (log-scale x), with the ideal and measured-linear lines; skipped without gnuplot.</summary>
+    private static async Task PlotScaleAsync(string path, IReadOnlyList<(int Workers, double Rate)> rates, double perWorker, double idealPerWorker,
+        int stepCostUs, int envs, int shards, string scratch, CancellationToken ct)
+    {
+        const string Gnuplot = "/usr/bin/gnuplot";
+        if (!File.Exists(Gnuplot))
+        {
+            Say($"scale: {Gnuplot} not found, so no plot was written (apt-get install gnuplot-nox); the JSON line above has the data");
+            return;
+        }
+        path = Path.GetFullPath(path);
+        var data = new StringBuilder("# workers measured ideal linear_from_first\n");
+        foreach (var (n, rate) in rates)
+            data.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{n} {rate:F1} {n * idealPerWorker:F1} {n * perWorker:F1}"));
+        var dataPath = Path.Combine(scratch, "scale.dat");
+        await File.WriteAllTextAsync(dataPath, data.ToString(), ct);
+        static string Quote(string s) => "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'";
+        string xtics = string.Join(", ", rates.Select(r => Inv(r.Workers)));
+        string title = string.Create(CultureInfo.InvariantCulture,
+            $"distsac bench scale: {stepCostUs} us/step, {envs} env(s)/worker, {shards} shard(s), {Environment.ProcessorCount} core(s), {Today()}");
+        string firstLabel = rates[0].Workers == 1 ? "linear from measured 1 worker" : $"linear from measured {rates[0].Workers} workers";
+        // Busy-wait workers beyond the core count share cores: the curve flattens there whatever the gateway and Redis can take.
+        string coresLabel = rates[^1].Workers > Environment.ProcessorCount
+            ? $"set label {Quote($"{Environment.ProcessorCount} cores: more busy-wait workers than cores share them")} at graph 0.98, graph 0.05 right noenhanced"
+            : "";
+        // Over a wide range of counts a linear y squashes a flat curve against the ideal line: log-log there (linear is then slope 1).
+        double low = rates.Min(r => r.Rate);
+        bool logY = rates[^1].Workers >= 8 * rates[0].Workers && low > 0;
+        string yScale = logY ? $"set logscale y 10\nset yrange [{Inv(Math.Pow(10, Math.Floor(Math.Log10(low / 1.5))))}:*]" : "set yrange [0:*]";
+        foreach (var terminal in new[] { "pngcairo size 960,600 font ',11'", "png size 960,600" })
+        {
+            string script = $"""
+                set terminal {terminal}
+                set output {Quote(path)}
+                set title {Quote(title)} noenhanced
+                set logscale x 2
+                set xtics ({xtics})
+                set xrange [{Inv(rates[0].Workers / 1.25)}:{Inv(rates[^1].Workers * 1.25)}]
+                {yScale}
+                set xlabel 'worker processes (log scale)'
+                set ylabel {Quote(logY ? "stored env steps/s (log scale)" : "stored env steps/s")}
+                set key top left noenhanced
+                set grid
+                set samples 200
+                {coresLabel}
+                plot x * {Inv(idealPerWorker)} with lines dt 2 lw 2 lc rgb '#999999' title {Quote(string.Create(CultureInfo.InvariantCulture, $"ideal: N x {idealPerWorker:F0}/s (1e6/step cost x envs)"))}, \
+                     x * {Inv(perWorker)} with lines dt 3 lw 2 lc rgb '#1f77b4' title {Quote(firstLabel)}, \
+                     {Quote(dataPath)} using 1:2 with linespoints lw 2 pt 7 lc rgb '#d62728' title 'measured'
+                """;
+            var scriptPath = Path.Combine(scratch, "scale.gp");
+            await File.WriteAllTextAsync(scriptPath, script + "\n", ct);
+            var psi = new ProcessStartInfo(Gnuplot) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            psi.ArgumentList.Add(scriptPath);
+            using var process = Process.Start(psi) ?? throw new InvalidOperationException("Could not start gnuplot.");
+            var stderr = process.StandardError.ReadToEndAsync(ct);
+            _ = process.StandardOutput.ReadToEndAsync(ct);
+            try
+            {
+                await process.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+            }
+            catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+            {
+                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+                if (e is OperationCanceledException) throw;
+                Say("scale: gnuplot did not finish within 30 s; no plot");
+                return;
+            }
+            string errors = await stderr;
+            if (process.ExitCode == 0 && File.Exists(path))
+            {
+                Say($"scale: plot written to {path}");
+                return;
+            }
+            Say($"scale: gnuplot ({terminal.Split(' ')[0]}) failed with code {process.ExitCode}: {errors.Trim()}");
+        }
+        Say("scale: no plot was written");
+    }
+}
