@@ -65,12 +65,13 @@ public sealed partial class ShardedReplay
     {
         ArgumentNullException.ThrowIfNull(onVersion);
         var subscriber = Shard0.Connection.GetSubscriber();
-        Action<RedisChannel, RedisValue> handler = (_, value) =>
+        // A message queue delivers in publish order, one at a time; a plain handler may run concurrently and reorder.
+        var queue = await Shard0.Guard(subscriber.SubscribeAsync(WeightsChannel), ct).ConfigureAwait(false);
+        queue.OnMessage(message =>
         {
-            if (value.TryParse(out long version)) onVersion(version);
-        };
-        await Shard0.Guard(subscriber.SubscribeAsync(WeightsChannel, handler), ct).ConfigureAwait(false);
-        return new Subscription(subscriber, WeightsChannel, handler);
+            if (message.Message.TryParse(out long version)) onVersion(version);
+        });
+        return new Subscription(queue);
     }
 
     /// <summary>Stores the learner's update count and last published weights version, with the time (unix ms).</summary>
@@ -91,7 +92,7 @@ public sealed partial class ShardedReplay
 
     private static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
-    private sealed class Subscription(ISubscriber subscriber, RedisChannel channel, Action<RedisChannel, RedisValue> handler) : IAsyncDisposable
+    private sealed class Subscription(ChannelMessageQueue queue) : IAsyncDisposable
     {
         private int _disposed;
 
@@ -100,7 +101,7 @@ public sealed partial class ShardedReplay
             if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
             try
             {
-                await subscriber.UnsubscribeAsync(channel, handler).ConfigureAwait(false);
+                await queue.UnsubscribeAsync().ConfigureAwait(false);
             }
             catch (RedisConnectionException)
             {
