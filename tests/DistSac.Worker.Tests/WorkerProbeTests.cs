@@ -53,7 +53,11 @@ public class WorkerProbeTests
 
         Assert.True(metrics["distsac_transitions_pushed_total"] >= 400, $"pushed {metrics["distsac_transitions_pushed_total"]}");
         Assert.Equal(0, metrics["distsac_transitions_pushed_total"] % 4); // whole vector steps of 4 envs
-        Assert.True(metrics["distsac_env_steps_total"] >= metrics["distsac_transitions_pushed_total"]);
+        // One scrape reads the counters one after another while the worker runs, so compare across two scrapes:
+        // everything acknowledged by the first was stepped before the second.
+        var later = await ScrapeAsync(http);
+        Assert.True(later["distsac_env_steps_total"] >= metrics["distsac_transitions_pushed_total"],
+            $"steps {later["distsac_env_steps_total"]} < pushed {metrics["distsac_transitions_pushed_total"]}");
         Assert.True(metrics["distsac_env_steps_per_second"] > 0);
         Assert.Equal(0, metrics["distsac_push_retries_total"]);
         Assert.Equal(7, metrics["distsac_weights_version"]);
