@@ -5,9 +5,10 @@ namespace DistSac.Envs;
 /// <summary>
 /// xoshiro256** (Blackman and Vigna, 2018) seeded through SplitMix64, as its authors recommend.
 /// Numpy's PCG64 stream cannot be reproduced bit for bit anyway, so we want the cheapest generator that is
-/// statistically sound and gives one fixed stream per seed.
+/// statistically sound and gives one fixed stream per seed. Shared by the environments, the exploration noise
+/// (DistSac.Policy) and the worker's warm-up actions. Not thread-safe.
 /// </summary>
-internal sealed class Xoshiro256StarStar
+public sealed class Xoshiro256StarStar
 {
     private const double DoubleUnit = 1.0 / (1UL << 53);
 

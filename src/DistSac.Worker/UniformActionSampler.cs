@@ -1,4 +1,4 @@
-using System.Numerics;
+using DistSac.Envs;
 
 namespace DistSac.Worker;
 
@@ -10,10 +10,7 @@ public sealed class UniformActionSampler
 {
     private readonly float[] _low;
     private readonly float[] _width;
-    private ulong _s0;
-    private ulong _s1;
-    private ulong _s2;
-    private ulong _s3;
+    private readonly Xoshiro256StarStar _random;
 
     public UniformActionSampler(float[] low, float[] high, long seed)
     {
@@ -31,11 +28,7 @@ public sealed class UniformActionSampler
             _width[i] = high[i] - low[i];
         }
 
-        ulong x = unchecked((ulong)seed);
-        _s0 = SplitMix64(ref x);
-        _s1 = SplitMix64(ref x);
-        _s2 = SplitMix64(ref x);
-        _s3 = SplitMix64(ref x);
+        _random = new Xoshiro256StarStar(seed);
     }
 
     public int ActionSize => _low.Length;
@@ -53,29 +46,8 @@ public sealed class UniformActionSampler
         {
             int a = i % size;
             // 24 random bits give every float in [0, 1) that a float32 uniform can represent with equal spacing.
-            float unit = (NextUInt64() >> 40) * (1f / (1 << 24));
+            float unit = (_random.NextUInt64() >> 40) * (1f / (1 << 24));
             actions[i] = _low[a] + (unit * _width[a]);
         }
-    }
-
-    private ulong NextUInt64()
-    {
-        ulong result = BitOperations.RotateLeft(_s1 * 5, 7) * 9;
-        ulong t = _s1 << 17;
-        _s2 ^= _s0;
-        _s3 ^= _s1;
-        _s1 ^= _s2;
-        _s0 ^= _s3;
-        _s2 ^= t;
-        _s3 = BitOperations.RotateLeft(_s3, 45);
-        return result;
-    }
-
-    private static ulong SplitMix64(ref ulong x)
-    {
-        ulong z = x += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
     }
 }

@@ -68,7 +68,7 @@ public static class EvalCommand
     }
 }
 
-/// <summary>Deterministic episodes of a pure-C# actor, side by side, one batched forward per step.</summary>
+/// <summary>Deterministic episodes of a pure-C# actor (no libtorch).</summary>
 public static class PolicyEvaluation
 {
     public static EvaluationResult Run(ActorWeights weights, string envId, int episodes, long seed)
@@ -78,31 +78,6 @@ public static class PolicyEvaluation
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                 $"The actor expects observation/action sizes {weights.ObservationSize}/{weights.ActionSize} but {envId} has {spec.ObservationSize}/{spec.ActionSize}."));
         var network = new ActorNetwork(weights, episodes);
-        int o = spec.ObservationSize, a = spec.ActionSize;
-        var envs = new IEnvironment[episodes];
-        var observations = new float[episodes * o];
-        var actions = new float[episodes * a];
-        var returns = new double[episodes];
-        var lengths = new int[episodes];
-        var done = new bool[episodes];
-        for (int i = 0; i < episodes; i++)
-        {
-            envs[i] = EnvironmentRegistry.Make(envId);
-            envs[i].Reset(seed + i, observations.AsSpan(i * o, o));
-        }
-        int running = episodes;
-        while (running > 0)
-        {
-            network.Act(observations, episodes, actions, deterministic: true);
-            for (int i = 0; i < episodes; i++)
-            {
-                if (done[i]) continue;
-                var r = envs[i].Step(actions.AsSpan(i * a, a), observations.AsSpan(i * o, o));
-                returns[i] += r.Reward;
-                lengths[i]++;
-                if (r.Terminated || r.Truncated) { done[i] = true; running--; }
-            }
-        }
-        return EvaluationResult.FromEpisodes(returns, lengths);
+        return DeterministicEpisodes.Run(envId, episodes, seed, (observations, actions) => network.Act(observations, episodes, actions, deterministic: true));
     }
 }

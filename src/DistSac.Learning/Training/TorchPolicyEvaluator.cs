@@ -28,38 +28,13 @@ public static class TorchPolicyEvaluator
 {
     public static EvaluationResult Evaluate(SquashedGaussianActor actor, string envId, int episodes, long seed, Device device)
     {
-        var envs = new IEnvironment[episodes];
-        var spec = EnvironmentRegistry.GetSpec(envId);
-        int o = spec.ObservationSize, a = spec.ActionSize;
-        var observations = new float[episodes * o];
-        var actions = new float[episodes * a];
-        var returns = new double[episodes];
-        var lengths = new int[episodes];
-        var done = new bool[episodes];
-        for (int i = 0; i < episodes; i++)
+        int o = EnvironmentRegistry.GetSpec(envId).ObservationSize;
+        return DeterministicEpisodes.Run(envId, episodes, seed, (observations, actions) =>
         {
-            envs[i] = EnvironmentRegistry.Make(envId);
-            envs[i].Reset(seed + i, observations.AsSpan(i * o, o));
-        }
-        int running = episodes;
-        while (running > 0)
-        {
-            using (var scope = NewDisposeScope())
-            using (no_grad())
-            {
-                var obs = tensor(observations, [episodes, o]).to(device);
-                var act = actor.Deterministic(obs).cpu();
-                act.data<float>().CopyTo(actions, 0, 0);
-            }
-            for (int i = 0; i < episodes; i++)
-            {
-                if (done[i]) continue;
-                var r = envs[i].Step(actions.AsSpan(i * a, a), observations.AsSpan(i * o, o));
-                returns[i] += r.Reward;
-                lengths[i]++;
-                if (r.Terminated || r.Truncated) { done[i] = true; running--; }
-            }
-        }
-        return EvaluationResult.FromEpisodes(returns, lengths);
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var obs = tensor(observations, [episodes, o]).to(device);
+            actor.Deterministic(obs).cpu().data<float>().CopyTo(actions, 0, 0);
+        });
     }
 }
