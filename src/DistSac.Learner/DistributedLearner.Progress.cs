@@ -26,6 +26,16 @@ public sealed partial class DistributedLearner
         public double StalenessSum;
         public long StalenessCount;
         public long StalenessMax;
+        public WorkerActivity Workers { get; } = new(TimeSpan.FromSeconds(30));
+        private TimeSpan _lastWorkersRead = TimeSpan.MinValue;
+
+        /// <summary>Worker counts cost one HGETALL per shard: read at most once a second, only when a line is logged.</summary>
+        public bool ShouldReadWorkers()
+        {
+            if (Clock.Elapsed - _lastWorkersRead < TimeSpan.FromSeconds(1)) return false;
+            _lastWorkersRead = Clock.Elapsed;
+            return true;
+        }
 
         /// <summary>Stats cost one round trip per shard: refresh every 8 updates or 20 ms, whichever first.</summary>
         public bool ShouldRefreshStats(long updates)
@@ -47,8 +57,20 @@ public sealed partial class DistributedLearner
         }
     }
 
-    private void LogProgress(SacLearner learner, LoopState loop, MetricsWriter metrics, EvaluationResult? evaluation)
+    private async Task LogProgressAsync(ShardedReplay replay, SacLearner learner, LoopState loop, MetricsWriter metrics,
+        EvaluationResult? evaluation, CancellationToken ct)
     {
+        if (loop.ShouldReadWorkers())
+        {
+            try
+            {
+                loop.Workers.Observe(await replay.ReadWorkerTransitionsAsync(ct), loop.Clock.Elapsed);
+            }
+            catch (Exception ex) when (ex is ReplayUnavailableException or OperationCanceledException)
+            {
+                // Progress is still worth a line without the worker count; the sampling path reports the outage.
+            }
+        }
         var now = loop.Clock.Elapsed;
         var seconds = Math.Max((now - loop.LastLogTime).TotalSeconds, 1e-9);
         var envSteps = loop.Stats?.TotalInserted ?? 0;
@@ -60,6 +82,7 @@ public sealed partial class DistributedLearner
             (learner.UpdateCount - loop.LastLogUpdates) / seconds, (envSteps - loop.LastLogSteps) / seconds,
             loop.Stats?.Fill ?? 0, shardFill,
             loop.StalenessCount > 0 ? loop.StalenessSum / loop.StalenessCount : 0, loop.StalenessMax, learner.UpdateCount - learner.UpdateCount % _options.PublishEvery,
+            loop.Workers.Active, loop.Workers.Seen,
             loop.RateLimiterWait.TotalSeconds, loop.LastWaitReason, loop.SampleWait.TotalSeconds,
             evaluation?.MeanReturn, evaluation?.StdReturn,
             stats.Alpha, stats.CriticLoss, stats.ActorLoss, stats.AlphaLoss, stats.MeanQ, stats.Entropy);

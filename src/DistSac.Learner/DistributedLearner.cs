@@ -99,7 +99,7 @@ public sealed partial class DistributedLearner
                 await Task.Delay(2, ct);
                 loop.Stats = await replay.ReadStatsAsync(ct);
                 loop.RateLimiterWait += loop.Clock.Elapsed - waitStart;
-                if (loop.Clock.Elapsed - loop.LastLogTime > TimeSpan.FromSeconds(5)) LogProgress(learner, loop, metrics, null);
+                if (loop.Clock.Elapsed - loop.LastLogTime > TimeSpan.FromSeconds(5)) await LogProgressAsync(replay, learner, loop, metrics, null, ct);
                 continue;
             }
 
@@ -127,7 +127,7 @@ public sealed partial class DistributedLearner
                 if (loop.FirstStepReaching is null && _options.StopAtEvalReturn is { } goal && evaluation.Value.MeanReturn >= goal)
                     loop.FirstStepReaching = inserted;
             }
-            if (evaluation is not null || updates % _options.LogInterval == 0) LogProgress(learner, loop, metrics, evaluation);
+            if (evaluation is not null || updates % _options.LogInterval == 0) await LogProgressAsync(replay, learner, loop, metrics, evaluation, ct);
             if (_options.CheckpointInterval > 0 && updates % _options.CheckpointInterval == 0) LearnerCheckpoint.Save(run, learner, _options.Env, inserted);
             if (evaluation is not null && loop.FirstStepReaching is not null) break;
         }
@@ -135,7 +135,7 @@ public sealed partial class DistributedLearner
         var final = TorchPolicyEvaluator.Evaluate(learner.Actor, _options.Env, _options.EvalEpisodes, _options.Seed + 1_000_003, device);
         loop.LastEvaluation = final;
         var envSteps = loop.Stats?.TotalInserted ?? 0;
-        LogProgress(learner, loop, metrics, final);
+        await LogProgressAsync(replay, learner, loop, metrics, final, CancellationToken.None);
         LearnerCheckpoint.Save(run, learner, _options.Env, envSteps);
         await PublishWeightsAsync(replay, learner, CancellationToken.None);
         Exporter.Published(learner.UpdateCount);

@@ -27,6 +27,8 @@ public sealed class LearnerExporter
     private readonly Gauge _alpha;
     private readonly Gauge _criticLoss;
     private readonly Gauge _actorLoss;
+    private readonly Gauge _workersActive;
+    private readonly Gauge _workersSeen;
     private Gauge.Child[] _fillByShard = [];
     private string? _waiting;
     private volatile bool _ready;
@@ -52,6 +54,8 @@ public sealed class LearnerExporter
         _alpha = f.CreateGauge("distsac_alpha", "SAC entropy temperature.");
         _criticLoss = f.CreateGauge("distsac_critic_loss", "Critic loss of the last update.");
         _actorLoss = f.CreateGauge("distsac_actor_loss", "Actor loss of the last update.");
+        _workersActive = f.CreateGauge("distsac_workers_active", "Workers whose stored transitions grew in the last 30 s (from the replay, any gateway).");
+        _workersSeen = f.CreateGauge("distsac_workers_seen", "Workers that stored at least one transition in this run.");
         _weightsVersion.Set(-1);
         _waitingWarmup.Set(0);
         _waitingAhead.Set(0);
@@ -92,6 +96,8 @@ public sealed class LearnerExporter
                 _fillByShard[i] = _replayFill.WithLabels(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         for (int i = 0; i < _fillByShard.Length; i++) _fillByShard[i].Set(m.ShardFill[i]);
+        _workersActive.Set(m.WorkersActive);
+        _workersSeen.Set(m.WorkersSeen);
         _stalenessMean.Set(m.StalenessMean);
         _stalenessMax.Set(m.StalenessMax);
         _waitSeconds.IncTo(rateLimiterWaitSeconds);

@@ -4,6 +4,7 @@ namespace DistSac.Learner;
 public sealed record LearnerMetrics(
     long Updates, long EnvSteps, double TimeS, double UpdatesPerS, double EnvStepsPerS,
     long ReplayFill, long[] ShardFill, double StalenessMean, long StalenessMax, long WeightsVersion,
+    int WorkersActive, int WorkersSeen,
     double RateLimiterWaitS, string? RateLimiterReason, double SampleWaitS,
     double? EvalReturn, double? EvalReturnStd,
     double Alpha, double CriticLoss, double ActorLoss, double AlphaLoss, double MeanQ, double Entropy);

@@ -2,7 +2,7 @@ namespace DistSac.Replay;
 
 /// <summary>
 /// The server-side chunk insert: one EVALSHA, so a chunk is wholly stored or not at all and no other client sees
-/// a half-written chunk. KEYS: data hash, state hash, sequence hash. ARGV: worker id, sequence, capacity, record...
+/// a half-written chunk. KEYS: data hash, state hash, sequence hash, per-worker count hash. ARGV: worker id, sequence, capacity, record...
 /// Returns {stored, duplicate (0/1), shard total inserted}.
 /// </summary>
 /// <remarks>
@@ -14,7 +14,7 @@ namespace DistSac.Replay;
 internal static class InsertScript
 {
     public const string Source = """
-        local data, state, seqs = KEYS[1], KEYS[2], KEYS[3]
+        local data, state, seqs, counts = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
         local worker = ARGV[1]
         local sequence = tonumber(ARGV[2])
         local capacity = tonumber(ARGV[3])
@@ -50,6 +50,7 @@ internal static class InsertScript
         redis.call('HSET', state, 'cursor', string.format('%d', cursor), 'fill', string.format('%d', fill),
           'total', string.format('%d', total), 'capacity', ARGV[3])
         redis.call('HSET', seqs, worker, ARGV[2])
+        redis.call('HINCRBY', counts, worker, n)
         return {n - first + 1, 0, total}
         """;
 

@@ -16,7 +16,8 @@ internal sealed class ReplayShard : IAsyncDisposable
         Data = RunKeys.ShardData(runId, index);
         State = RunKeys.ShardState(runId, index);
         Sequences = RunKeys.ShardSequences(runId, index);
-        InsertKeys = [Data, State, Sequences];
+        WorkerCounts = RunKeys.ShardWorkerCounts(runId, index);
+        InsertKeys = [Data, State, Sequences, WorkerCounts];
     }
 
     public int Index { get; }
@@ -26,6 +27,7 @@ internal sealed class ReplayShard : IAsyncDisposable
     public RedisKey Data { get; }
     public RedisKey State { get; }
     public RedisKey Sequences { get; }
+    public RedisKey WorkerCounts { get; }
     public RedisKey[] InsertKeys { get; }
 
     public static async Task<ReplayShard> ConnectAsync(int index, string endpoint, ReplayOptions options, CancellationToken ct)

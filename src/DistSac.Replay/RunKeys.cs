@@ -40,6 +40,9 @@ public static class RunKeys
     /// <summary>Hash on shard i: worker id -> last stored sequence number (push idempotency).</summary>
     public static string ShardSequences(string runId, int shard) => ShardPrefix(runId, shard) + "seq";
 
+    /// <summary>Hash on shard i: worker id -> transitions it inserted into shard i, ever (duplicates not counted).</summary>
+    public static string ShardWorkerCounts(string runId, int shard) => ShardPrefix(runId, shard) + "workers";
+
     /// <summary>Throws <see cref="ArgumentException"/> unless the run id is 1..128 characters of [A-Za-z0-9_.-].</summary>
     public static void ValidateRunId(string runId)
     {

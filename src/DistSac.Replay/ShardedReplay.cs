@@ -167,6 +167,25 @@ public sealed partial class ShardedReplay : IAsyncDisposable
         return new ReplayStats(stats);
     }
 
+    /// <summary>
+    /// Worker id -> transitions it inserted, summed over shards (one HGETALL per shard, in parallel). Counts only grow:
+    /// ring eviction does not lower them, duplicates never raise them.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, long>> ReadWorkerTransitionsAsync(CancellationToken ct)
+    {
+        var tasks = new Task<HashEntry[]>[ShardCount];
+        for (int i = 0; i < tasks.Length; i++)
+            tasks[i] = _shards[i].Guard(_shards[i].Database.HashGetAllAsync(_shards[i].WorkerCounts), ct);
+        var perShard = await Task.WhenAll(tasks).ConfigureAwait(false);
+        var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var entries in perShard)
+        {
+            foreach (var e in entries)
+                result[e.Name!] = result.GetValueOrDefault(e.Name!) + (long)e.Value;
+        }
+        return result;
+    }
+
     private static readonly RedisValue[] StateFields = ["fill", "cursor", "total"];
 
     private static async Task<ShardStats> ReadShardStatsAsync(ReplayShard shard, CancellationToken ct)

@@ -56,7 +56,7 @@ public class LearnerProbeTests
             Assert.Equal(0, metrics["distsac_samples_total"]);
             foreach (var name in new[] { "distsac_updates_per_second", "distsac_env_steps", "distsac_env_steps_per_second", "distsac_staleness_mean",
                          "distsac_staleness_max", "distsac_rate_limiter_wait_seconds_total", "distsac_eval_return", "distsac_alpha",
-                         "distsac_critic_loss", "distsac_actor_loss" })
+                         "distsac_critic_loss", "distsac_actor_loss", "distsac_workers_active", "distsac_workers_seen" })
                 Assert.True(metrics.ContainsKey(name), name);
 
             await stop.CancelAsync();

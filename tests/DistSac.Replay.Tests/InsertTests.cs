@@ -124,6 +124,26 @@ public sealed class InsertTests(TwoRedisServers redis) : IClassFixture<TwoRedisS
     }
 
     [Fact]
+    public async Task Per_worker_counts_sum_over_shards_survive_eviction_and_ignore_duplicates()
+    {
+        string run = TestRuns.NewRunId();
+        await using var replay = await TestRuns.OpenAsync(redis.Servers, run, capacity: 4);
+
+        await replay.InsertAsync("a", 0, TestRuns.Records(3, 0), 3, None);   // shard 0
+        await replay.InsertAsync("a", 1, TestRuns.Records(2, 10), 2, None);  // shard 1
+        await replay.InsertAsync("a", 1, TestRuns.Records(2, 20), 2, None);  // duplicate: not counted
+        await replay.InsertAsync("b", 2, TestRuns.Records(4, 30), 4, None);  // shard 0: evicts 3 of a's records
+        await replay.InsertAsync("a", 3, TestRuns.Records(1, 40), 1, None);  // shard 1
+
+        var counts = await replay.ReadWorkerTransitionsAsync(None);
+
+        Assert.Equal(2, counts.Count);
+        Assert.Equal(6, counts["a"]);
+        Assert.Equal(4, counts["b"]);
+        Assert.Equal((await replay.ReadStatsAsync(None)).TotalInserted, counts.Values.Sum());
+    }
+
+    [Fact]
     public async Task Concurrent_writers_never_lose_or_duplicate_a_record()
     {
         string run = TestRuns.NewRunId();

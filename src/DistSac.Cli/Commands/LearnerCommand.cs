@@ -70,5 +70,5 @@ public static class LearnerCommand
     }
 
     internal static string Format(LearnerMetrics m) => string.Create(CultureInfo.InvariantCulture,
-        $"updates {m.Updates,7} | env steps {m.EnvSteps,7} | {m.UpdatesPerS,5:F0} upd/s | {m.EnvStepsPerS,6:F0} steps/s | fill {m.ReplayFill} | stale {m.StalenessMean:F0}/{m.StalenessMax} | eval {(m.EvalReturn is { } e ? e.ToString("F1", CultureInfo.InvariantCulture) : "-")} | alpha {m.Alpha:F3}");
+        $"updates {m.Updates,7} | env steps {m.EnvSteps,7} | {m.UpdatesPerS,5:F0} upd/s | {m.EnvStepsPerS,6:F0} steps/s | workers {m.WorkersActive} | fill {m.ReplayFill} | stale {m.StalenessMean:F0}/{m.StalenessMax} | eval {(m.EvalReturn is { } e ? e.ToString("F1", CultureInfo.InvariantCulture) : "-")} | alpha {m.Alpha:F3}");
 }
