@@ -27,12 +27,12 @@ public sealed partial class DistributedLearner
         public long StalenessCount;
         public long StalenessMax;
         public WorkerActivity Workers { get; } = new(TimeSpan.FromSeconds(30));
-        private TimeSpan _lastWorkersRead = TimeSpan.MinValue;
+        private TimeSpan? _lastWorkersRead;
 
         /// <summary>Worker counts cost one HGETALL per shard: read at most once a second, only when a line is logged.</summary>
         public bool ShouldReadWorkers()
         {
-            if (Clock.Elapsed - _lastWorkersRead < TimeSpan.FromSeconds(1)) return false;
+            if (_lastWorkersRead is { } last && Clock.Elapsed - last < TimeSpan.FromSeconds(1)) return false;
             _lastWorkersRead = Clock.Elapsed;
             return true;
         }

@@ -1,0 +1,2 @@
+// Network namespaces, setpriv and Unix file modes: this run exists only on Linux.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using DistSac.Deploy.Tests;
+using k8s.Models;
+using StackExchange.Redis;
+using Xunit.Abstractions;
+
+namespace DistSac.Cluster.Tests;
+
+[CollectionDefinition(Name)]
+public sealed class PublishedImagesCollection : ICollectionFixture<PublishedImages>
+{
+    public const string Name = "published images";
+}
+
+/// <summary>
+/// The rendered cpu overlay run as real processes, one network namespace per pod (see <see cref="LabCluster"/>):
+/// Pendulum-v1 trains while workers scale 1 -> 3, one worker and one gateway replica are SIGKILLed and the Deployments
+/// replace them; training must go on, the learner's metrics must count the workers, and every transition a worker had
+/// acknowledged must be in Redis.
+/// </summary>
+[Collection(PublishedImagesCollection.Name)]
+[Trait("Category", "Cluster")]
+public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestOutputHelper output)
+{
+    private const string Redis = "StatefulSet/distsac-redis";
+    private const string Gateway = "Deployment/distsac-gateway";
+    private const string Learner = "StatefulSet/distsac-learner";
+    private const string Worker = "Deployment/distsac-worker";
+    private static readonly TimeSpan PhaseTimeout = TimeSpan.FromSeconds(240);
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    [Fact]
+    public async Task Cpu_overlay_trains_through_scaling_and_kills_without_losing_an_acknowledged_transition()
+    {
+        Assert.True(NetworkLab.Unsupported() is null, NetworkLab.Unsupported());
+        var overlay = RenderedOverlay.Load("cpu");
+        var config = overlay.OfKind<V1ConfigMap>().Single(c => c.Metadata.Name == "distsac-config").Data;
+        var runId = config["DISTSAC_REPLAY__RUNID"];
+        var secret = new Dictionary<string, string> { ["password"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant() };
+        var root = Path.Combine(Path.GetTempPath(), "distsac-cluster-run");
+        if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        Directory.CreateDirectory(root);
+        File.SetUnixFileMode(root, (UnixFileMode)0b111_101_101);
+        Log($"images published by deploy/docker/publish.sh in {images.PublishSeconds:F0} s; pod logs and volumes under {root}");
+
+        await using var cluster = new LabCluster(overlay, images, secret, root, Log);
+        try
+        {
+            int shards = overlay.OfKind<V1StatefulSet>().Single(s => $"StatefulSet/{s.Metadata.Name}" == Redis).Spec.Replicas ?? 1;
+            int gatewayReplicas = overlay.OfKind<V1Deployment>().Single(d => $"Deployment/{d.Metadata.Name}" == Gateway).Spec.Replicas ?? 1;
+            var redis = Enumerable.Range(0, shards).Select(_ => cluster.StartPod(Redis)).ToList();
+            var gateways = Enumerable.Range(0, gatewayReplicas).Select(_ => cluster.StartPod(Gateway)).ToList();
+            var learner = cluster.StartPod(Learner);
+            // `kubectl scale deployment/distsac-worker --replicas=1` before the run: start with one worker.
+            var workers = new List<Pod> { cluster.StartPod(Worker) };
+            foreach (var pod in cluster.Pods) await cluster.WaitReadyAsync(pod, PhaseTimeout);
+            await AssertLivenessProbesPassAsync(cluster);
+
+            // Phase 1: one worker feeds the learner.
+            var m = await WaitForLearnerAsync(cluster, learner, "1 worker: 1,500 env steps and 300 updates",
+                x => x["distsac_env_steps"] >= 1_500 && x["distsac_updates_total"] >= 300 && x["distsac_workers_active"] == 1);
+            Assert.Equal(1, m["distsac_workers_seen"]);
+
+            // Phase 2: scale to 3 workers; the learner must see them (its count comes from the replay, via any gateway).
+            workers.Add(cluster.StartPod(Worker));
+            workers.Add(cluster.StartPod(Worker));
+            foreach (var w in workers) await cluster.WaitReadyAsync(w, PhaseTimeout);
+            m = await WaitForLearnerAsync(cluster, learner, "3 workers active", x => x["distsac_workers_active"] == 3 && x["distsac_workers_seen"] == 3);
+
+            // Phase 3: SIGKILL one worker (what it had acknowledged must be stored) and one gateway replica.
+            var victim = workers[1];
+            var victimAcked = (long)(await cluster.ScrapeAsync(victim, "http-metrics"))["distsac_transitions_pushed_total"];
+            await cluster.KillAsync(victim);
+            Assert.True(victimAcked > 0, "the killed worker had acknowledged nothing: the check below would prove nothing");
+            await cluster.KillAsync(gateways[0]);
+            var survivor = gateways[1];
+            double survivorPushes = (await cluster.ScrapeAsync(survivor, "http-metrics"))["distsac_gateway_pushes_total"];
+            var before = await cluster.ScrapeAsync(learner, "http-metrics");
+            double steps0 = before["distsac_env_steps"], updates0 = before["distsac_updates_total"];
+
+            // Phase 4: training goes on through the one gateway left (the workers' round-robin drops the dead address).
+            m = await WaitForLearnerAsync(cluster, learner, "training goes on after the kills: +1,500 env steps, +500 updates",
+                x => x["distsac_env_steps"] >= steps0 + 1_500 && x["distsac_updates_total"] >= updates0 + 500);
+            Assert.True((await cluster.ScrapeAsync(survivor, "http-metrics"))["distsac_gateway_pushes_total"] > survivorPushes);
+
+            // Phase 5: the Deployments replace the deleted pods; the new worker joins.
+            gateways.Add(cluster.StartPod(Gateway));
+            workers.Add(cluster.StartPod(Worker));
+            await cluster.WaitReadyAsync(gateways[^1], PhaseTimeout);
+            await cluster.WaitReadyAsync(workers[^1], PhaseTimeout);
+            m = await WaitForLearnerAsync(cluster, learner, "the replacement worker is counted", x => x["distsac_workers_seen"] == 4 && x["distsac_workers_active"] >= 3);
+
+            // Phase 6: scale workers to 0 (SIGTERM: each flushes and reports what was acknowledged), then audit Redis.
+            var acknowledged = new Dictionary<string, (long Steps, long Acked)>(StringComparer.Ordinal);
+            foreach (var w in workers.Where(w => w != victim))
+            {
+                Assert.Equal(0, await cluster.TerminateAsync(w));
+                var stopped = WorkerStopped().Match(w.ReadLog());
+                Assert.True(stopped.Success, $"worker {w} did not log its final counts:\n{w.LogTail()}");
+                acknowledged[w.Name] = (long.Parse(stopped.Groups[1].Value, CultureInfo.InvariantCulture), long.Parse(stopped.Groups[2].Value, CultureInfo.InvariantCulture));
+            }
+            await AuditReplayAsync(redis, secret["password"], runId, acknowledged, victim.Name, victimAcked);
+
+            // Phase 7: the learner stops cleanly with a checkpoint on its volume (exit 130: stopped before its step target,
+            // so a Job would not count it as complete); gateways and Redis stop cleanly.
+            Assert.Equal(130, await cluster.TerminateAsync(learner));
+            var runs = learner.Launch.VolumeDirectories["/data/runs"];
+            Assert.True(File.Exists(Path.Combine(runs, runId, "checkpoint", "learner.ckpt")), $"no checkpoint under {runs}");
+            Assert.True(File.Exists(Path.Combine(runs, runId, "metrics.jsonl")));
+            foreach (var g in gateways.Where(g => !g.HasExited)) Assert.Equal(0, await cluster.TerminateAsync(g));
+            foreach (var r in redis) Assert.Equal(0, await cluster.TerminateAsync(r));
+        }
+        catch
+        {
+            foreach (var pod in cluster.Pods) Log($"--- {pod.Launch.Owner} {pod} (exited: {pod.HasExited}) log tail:\n{pod.LogTail(15)}");
+            throw;
+        }
+    }
+
+    /// <summary>Every liveness and startup probe in the manifest passes against the running pod (a wrong port or path would fail here).</summary>
+    private static async Task AssertLivenessProbesPassAsync(LabCluster cluster)
+    {
+        foreach (var pod in cluster.Pods)
+        {
+            foreach (var probe in new[] { pod.Launch.Container.LivenessProbe, pod.Launch.Container.StartupProbe })
+            {
+                if (probe is not null) Assert.True(await cluster.ProbeAsync(pod, probe, CancellationToken.None), $"a liveness/startup probe of {pod} failed");
+            }
+        }
+    }
+
+    private async Task<Dictionary<string, double>> WaitForLearnerAsync(LabCluster cluster, Pod learner, string what, Func<Dictionary<string, double>, bool> done)
+    {
+        var deadline = _clock.Elapsed + PhaseTimeout;
+        Dictionary<string, double> m = [];
+        while (_clock.Elapsed < deadline)
+        {
+            if (learner.HasExited) Assert.Fail($"the learner exited ({learner.ExitCode}):\n{learner.LogTail()}");
+            m = await cluster.ScrapeAsync(learner, "http-metrics");
+            if (done(m))
+            {
+                Log($"{what}: env steps {m["distsac_env_steps"]}, updates {m["distsac_updates_total"]}, workers active {m["distsac_workers_active"]}, seen {m["distsac_workers_seen"]}");
+                return m;
+            }
+            await Task.Delay(500);
+        }
+        throw new TimeoutException($"{what}: not reached within {PhaseTimeout}; last learner metrics: env steps {m.GetValueOrDefault("distsac_env_steps")}, " +
+                                   $"updates {m.GetValueOrDefault("distsac_updates_total")}, workers active {m.GetValueOrDefault("distsac_workers_active")}");
+    }
+
+    /// <summary>
+    /// Per worker, what each shard's insert script counted (shard:i:workers) against what the worker said was acknowledged.
+    /// A worker that stopped cleanly with nothing outstanding must match exactly; the killed one must have at least
+    /// what it had reported before the kill; the per-worker counts must add up to the shards' totals.
+    /// </summary>
+    private async Task AuditReplayAsync(IReadOnlyList<Pod> redis, string password, string runId,
+        Dictionary<string, (long Steps, long Acked)> acknowledged, string victim, long victimAcked)
+    {
+        var stored = new Dictionary<string, long>(StringComparer.Ordinal);
+        long totals = 0;
+        for (int i = 0; i < redis.Count; i++)
+        {
+            await using var connection = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
+            {
+                EndPoints = { $"{redis[i].Network.Address}:6379" }, Password = password, AbortOnConnectFail = true,
+            });
+            var db = connection.GetDatabase();
+            foreach (var e in await db.HashGetAllAsync($"distsac:{runId}:shard:{i}:workers"))
+            {
+                var pod = PodOfWorker((string)e.Name!);
+                stored[pod] = stored.GetValueOrDefault(pod) + (long)e.Value;
+            }
+            totals += (long)await db.HashGetAsync($"distsac:{runId}:shard:{i}:state", "total");
+        }
+        Log("worker pod: stored in Redis / acknowledged to the worker");
+        foreach (var (pod, (steps, acked)) in acknowledged)
+        {
+            Log($"  {pod}: {stored.GetValueOrDefault(pod)} / {acked} (of {steps} stepped)");
+            if (steps == acked) Assert.Equal(acked, stored.GetValueOrDefault(pod));
+            else Assert.True(stored.GetValueOrDefault(pod) >= acked, $"{pod}: {acked} acknowledged but {stored.GetValueOrDefault(pod)} stored");
+        }
+        Log($"  {victim} (SIGKILLed): {stored.GetValueOrDefault(victim)} / at least {victimAcked}");
+        Assert.True(stored.GetValueOrDefault(victim) >= victimAcked, $"{victim}: {victimAcked} acknowledged before SIGKILL but {stored.GetValueOrDefault(victim)} stored");
+        Assert.Equal(acknowledged.Count + 1, stored.Count);
+        Assert.Equal(totals, stored.Values.Sum());
+    }
+
+    /// <summary>Worker ids are "hostname-pid-random" and a pod's hostname is its name.</summary>
+    private static string PodOfWorker(string workerId) => WorkerIdPod().Match(workerId) is { Success: true } m ? m.Groups[1].Value : workerId;
+
+    private void Log(string line)
+    {
+        var text = $"[{_clock.Elapsed.TotalSeconds,6:F1}s] {line}";
+        output.WriteLine(text);
+        Console.WriteLine(text);
+    }
+
+    [GeneratedRegex(@"stopped: (\d+) env steps, (\d+) transitions acknowledged")]
+    private static partial Regex WorkerStopped();
+
+    [GeneratedRegex(@"^(.*)-\d+-[0-9a-f]{8}$")]
+    private static partial Regex WorkerIdPod();
+}

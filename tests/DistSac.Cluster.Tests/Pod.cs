@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace DistSac.Cluster.Tests;
+
+/// <summary>
+/// One running "pod": its container's process inside the pod's network namespace and its own UTS namespace (hostname =
+/// pod name), as the pod's UID/GID with no capabilities and no_new_privs (what runAsUser, drop ALL and
+/// allowPrivilegeEscalation: false give a container). Every wrapper execs, so the process id is the container's.
+/// </summary>
+public sealed partial class Pod
+{
+    private readonly Process _process;
+    private readonly StreamWriter _log;
+    private readonly Lock _logGate = new();
+
+    private Pod(PodLaunch launch, PodNetwork network, Process process, StreamWriter log, string logPath)
+    {
+        Launch = launch;
+        Network = network;
+        _process = process;
+        _log = log;
+        LogPath = logPath;
+    }
+
+    public PodLaunch Launch { get; }
+    public PodNetwork Network { get; }
+    public string Name => Launch.PodName;
+    public string LogPath { get; }
+    public int Pid => _process.Id;
+    public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Set by the kubelet loop from the readiness probe; endpoints (hosts files) follow it.</summary>
+    public bool Ready { get; set; }
+
+    /// <summary>True once the harness deleted the pod (killed it on purpose): it is no endpoint any more.</summary>
+    public bool Deleted { get; set; }
+
+    /// <summary>The wrapper around a pod's command: namespaces, hostname, identity, capabilities.</summary>
+    public static IEnumerable<string> Wrap(PodNetwork network, long uid, long gid, IEnumerable<string> argv) =>
+        ["netns", "exec", network.Namespace, "unshare", "--uts", "--", "/bin/sh", "-c", "hostname \"$0\" && exec \"$@\"", network.PodName,
+         "setpriv", $"--reuid={uid}", $"--regid={gid}", "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--",
+         .. argv];
+
+    public static Pod Start(PodLaunch launch, PodNetwork network, string logPath)
+    {
+        var psi = new ProcessStartInfo("ip")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
+        };
+        foreach (var a in Wrap(network, launch.Uid, launch.Gid, launch.Argv)) psi.ArgumentList.Add(a);
+        psi.Environment.Clear();
+        foreach (var (k, v) in launch.Env) psi.Environment[k] = v;
+        var log = new StreamWriter(logPath, append: false) { AutoFlush = true };
+        log.WriteLine($"# {launch.Owner} pod {launch.PodName} at {network.Address}: {string.Join(' ', launch.Argv)}");
+        var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start pod {launch.PodName}");
+        var pod = new Pod(launch, network, process, log, logPath);
+        process.OutputDataReceived += (_, e) => pod.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => pod.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return pod;
+    }
+
+    public void Signal(int signal)
+    {
+        if (!_process.HasExited) _ = Kill(_process.Id, signal);
+    }
+
+    public async Task<int?> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+            return _process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    public string ReadLog()
+    {
+        lock (_logGate) return File.ReadAllText(LogPath);
+    }
+
+    public string LogTail(int lines = 30)
+    {
+        var all = ReadLog().Split('\n');
+        return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
+    }
+
+    public override string ToString() => $"{Name} ({Network.Address}, pid {Pid})";
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_logGate) _log.WriteLine(line);
+    }
+
+    public const int SigTerm = 15;
+    public const int SigKill = 9;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}

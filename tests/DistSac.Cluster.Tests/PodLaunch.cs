@@ -1,0 +1,154 @@
+using System.Text;
+using DistSac.Deploy.Tests;
+using k8s.Models;
+
+namespace DistSac.Cluster.Tests;
+
+/// <summary>What the kubelet would start for one pod's (single) container, turned into a host process.</summary>
+public sealed record PodLaunch(
+    string PodName, string Owner, IReadOnlyDictionary<string, string> Labels, V1Container Container,
+    IReadOnlyList<string> Argv, IReadOnlyDictionary<string, string> Env, long Uid, long Gid,
+    IReadOnlyDictionary<string, string> VolumeDirectories);
+
+/// <summary>
+/// Turns a pod template of the rendered overlay into a <see cref="PodLaunch"/> the way Kubernetes builds a container:
+/// image ENV, then envFrom ConfigMaps, then env (values, secretKeyRef, configMapKeyRef, with $(VAR) expansion), the
+/// image ENTRYPOINT unless `command` is set, `args` with $(VAR) expansion, HOSTNAME = pod name, service-link variables
+/// for ClusterIP Services, user and group from the security contexts. Volume mountPaths become per-pod host
+/// directories (owned by the pod's user, like fsGroup) and any path under them in env or argv is rewritten, since
+/// the process sees the host's file system. Paths under the image's app directory map to the published files.
+/// </summary>
+public sealed class PodTemplateResolver(RenderedOverlay overlay, IReadOnlyDictionary<string, string> secretData, PublishedImages images)
+{
+    public PodLaunch Resolve(string owner, string podName, string podRoot, Func<string, string?> serviceAddress)
+    {
+        var (_, ns, template) = overlay.PodTemplates().Single(t => t.Owner == owner);
+        var spec = template.Spec;
+        if (spec.Containers.Count != 1 || spec.InitContainers is { Count: > 0 })
+            throw new NotSupportedException($"{owner}: the cluster-shaped run models pods with exactly one container.");
+        var container = spec.Containers[0];
+        var image = images.For(container.Image);
+
+        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            ["HOSTNAME"] = podName,
+            ["HOME"] = podRoot,
+        };
+        if (image is { } img)
+        {
+            foreach (var (k, v) in img.Stage.Env) env[k] = v;
+        }
+        AddServiceLinks(env, ns, spec.EnableServiceLinks ?? true, serviceAddress);
+        foreach (var from in container.EnvFrom ?? [])
+        {
+            var name = from.ConfigMapRef?.Name ?? throw new NotSupportedException($"{owner}: envFrom other than configMapRef.");
+            foreach (var (k, v) in ConfigMap(name, ns).Data ?? new Dictionary<string, string>()) env[(from.Prefix ?? "") + k] = v;
+        }
+        foreach (var e in container.Env ?? [])
+        {
+            if (e.ValueFrom?.SecretKeyRef is { } secret)
+                env[e.Name] = secretData.TryGetValue(secret.Key, out var s) ? s : throw new InvalidOperationException($"{owner}: no test value for secret key '{secret.Key}'.");
+            else if (e.ValueFrom?.ConfigMapKeyRef is { } cm)
+                env[e.Name] = (ConfigMap(cm.Name, ns).Data ?? new Dictionary<string, string>())[cm.Key];
+            else if (e.ValueFrom is not null)
+                throw new NotSupportedException($"{owner}: env '{e.Name}' uses a valueFrom the run does not model.");
+            else
+                env[e.Name] = Expand(e.Value ?? "", env);
+        }
+
+        var argv = new List<string>();
+        if (container.Command is { Count: > 0 } command) argv.AddRange(command.Select(c => Expand(c, env)));
+        else argv.AddRange(image?.Stage.Entrypoint ?? throw new InvalidOperationException($"{owner}: image '{container.Image}' has no ENTRYPOINT here and the container sets no command."));
+        argv.AddRange((container.Args ?? []).Select(a => Expand(a, env)));
+
+        long uid = container.SecurityContext?.RunAsUser ?? spec.SecurityContext?.RunAsUser ?? image?.Stage.Uid ?? 0;
+        long gid = container.SecurityContext?.RunAsGroup ?? spec.SecurityContext?.RunAsGroup ?? image?.Stage.Gid ?? uid;
+
+        var rewrites = new List<(string From, string To)>();
+        var volumes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var mount in container.VolumeMounts ?? [])
+        {
+            var dir = Path.Combine(podRoot, "volumes", mount.Name);
+            Directory.CreateDirectory(dir);
+            Tool.Run("chown", [$"{uid}:{gid}", dir]);
+            volumes[mount.MountPath] = dir;
+            rewrites.Add((mount.MountPath, dir));
+        }
+        if (image is { } im) rewrites.Add((im.Stage.AppDirectory, im.HostDirectory));
+        // Longest prefix first: /data/runs before /data.
+        rewrites.Sort((a, b) => b.From.Length.CompareTo(a.From.Length));
+        for (int i = 0; i < argv.Count; i++) argv[i] = Rewrite(argv[i], rewrites);
+        foreach (var k in env.Keys.ToList())
+        {
+            if (k is not ("PATH" or "HOME")) env[k] = Rewrite(env[k], rewrites);
+        }
+
+        var labels = template.Metadata.Labels?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? [];
+        return new PodLaunch(podName, owner, labels, container, argv, env, uid, gid, volumes);
+    }
+
+    /// <summary>Kubernetes' $(VAR) expansion: defined variables are replaced, `$$` escapes, anything else stays as written.</summary>
+    public static string Expand(string value, IReadOnlyDictionary<string, string> env)
+    {
+        var sb = new StringBuilder(value.Length);
+        for (int i = 0; i < value.Length; i++)
+        {
+            if (value[i] == '$' && i + 1 < value.Length && value[i + 1] == '$')
+            {
+                sb.Append('$');
+                i++;
+            }
+            else if (value[i] == '$' && i + 1 < value.Length && value[i + 1] == '(' && value.IndexOf(')', i) is var close and > 0
+                     && env.TryGetValue(value[(i + 2)..close], out var v))
+            {
+                sb.Append(v);
+                i = close;
+            }
+            else
+            {
+                sb.Append(value[i]);
+            }
+        }
+        return sb.ToString();
+    }
+
+    private static string Rewrite(string value, List<(string From, string To)> rewrites)
+    {
+        foreach (var (from, to) in rewrites)
+        {
+            if (value == from) return to;
+            if (value.StartsWith(from + "/", StringComparison.Ordinal)) return to + value[from.Length..];
+        }
+        return value;
+    }
+
+    /// <summary>The kubelet's {SVC}_SERVICE_HOST / {SVC}_PORT_* variables, for Services with a cluster IP.</summary>
+    private void AddServiceLinks(Dictionary<string, string> env, string? ns, bool enabled, Func<string, string?> serviceAddress)
+    {
+        if (!enabled) return;
+        foreach (var svc in overlay.OfKind<V1Service>().Where(s => s.Metadata.NamespaceProperty == ns && s.Spec.ClusterIP != "None"))
+        {
+            var address = serviceAddress(svc.Metadata.Name);
+            if (address is null) continue;
+            var prefix = svc.Metadata.Name.ToUpperInvariant().Replace('-', '_');
+            var first = svc.Spec.Ports[0];
+            env[$"{prefix}_SERVICE_HOST"] = address;
+            env[$"{prefix}_SERVICE_PORT"] = first.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            env[$"{prefix}_PORT"] = $"tcp://{address}:{first.Port}";
+            foreach (var p in svc.Spec.Ports)
+            {
+                if (p.Name is { } name) env[$"{prefix}_SERVICE_PORT_{name.ToUpperInvariant().Replace('-', '_')}"] = p.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var key = $"{prefix}_PORT_{p.Port}_TCP";
+                env[key] = $"tcp://{address}:{p.Port}";
+                env[key + "_PROTO"] = "tcp";
+                env[key + "_PORT"] = p.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                env[key + "_ADDR"] = address;
+            }
+        }
+    }
+
+    private V1ConfigMap ConfigMap(string name, string? ns) =>
+        overlay.OfKind<V1ConfigMap>().SingleOrDefault(c => c.Metadata.Name == name && c.Metadata.NamespaceProperty == ns)
+        ?? throw new InvalidOperationException($"ConfigMap {ns}/{name} is referenced but not in the rendered overlay.");
+}
