@@ -8,12 +8,13 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: help deps restore build run train test test-learning bench images clean
+.PHONY: help deps restore build run train test test-learning test-cluster bench images clean
 
 help:
 	@echo "make run            train Pendulum-v1 with the embedded defaults (installs what is missing first)"
 	@echo "make test           unit and integration tests (< 20 min on 2 cores)"
 	@echo "make test-learning  learning-quality runs (several seeds; long)"
+	@echo "make test-cluster   the cpu overlay run as real processes in network namespaces (root; ~2 min)"
 	@echo "make bench          all benchmarks, one JSON line each"
 
 deps:
@@ -31,14 +32,22 @@ run: build
 	@$(DISTSAC) local --env Pendulum-v1 --workers 2 --shards 1 --seed 0
 
 test: build
-	@echo "[make] dotnet test (excluding Category=Learning)"
-	@$(DOTNET) test DistSac.sln -c $(CONFIG) --no-build --filter "Category!=Learning" --logger "console;verbosity=normal" 2>&1 | tee /tmp/distsac-test.log || true
+	@echo "[make] dotnet test (excluding Category=Learning and Category=Cluster)"
+	@$(DOTNET) test DistSac.sln -c $(CONFIG) --no-build --filter "Category!=Learning&Category!=Cluster" --logger "console;verbosity=normal" 2>&1 | tee /tmp/distsac-test.log || true
 	@bash .ci/summarize-tests.sh /tmp/distsac-test.log
 
 test-learning: build
 	@echo "[make] learning-quality tests (Category=Learning)"
 	@$(DOTNET) test DistSac.sln -c $(CONFIG) --no-build --filter "Category=Learning" --logger "console;verbosity=normal" 2>&1 | tee /tmp/distsac-test-learning.log || true
 	@bash .ci/summarize-tests.sh /tmp/distsac-test-learning.log
+
+# Publishes like the images (deploy/docker/publish.sh), then runs the rendered cpu overlay as pods in network
+# namespaces: needs root (ip netns, setpriv).
+test-cluster: build
+	@DISTSAC_DEPS_CLUSTER=1 bash deploy/host/install-deps.sh
+	@echo "[make] cluster-shaped run (Category=Cluster)"
+	@$(DOTNET) test DistSac.sln -c $(CONFIG) --no-build --filter "Category=Cluster" --logger "console;verbosity=detailed" 2>&1 | tee /tmp/distsac-test-cluster.log || true
+	@bash .ci/summarize-tests.sh /tmp/distsac-test-cluster.log
 
 bench: build
 	@bash bench/run-all.sh artifacts/bench-results.jsonl --with-e2e

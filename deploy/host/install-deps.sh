@@ -61,3 +61,18 @@ fi
 if ! command -v kubectl >/dev/null 2>&1; then
   echo "[install-deps] WARNING: kubectl not found: the manifest tests (tests/DistSac.Deploy.Tests) need it for 'kubectl kustomize'" >&2
 fi
+
+# The cluster-shaped run (make test-cluster): ip (iproute2) for network namespaces, setpriv and unshare (util-linux).
+if [ "${DISTSAC_DEPS_CLUSTER:-0}" = "1" ]; then
+  missing=""
+  command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
+  { command -v setpriv >/dev/null 2>&1 && command -v unshare >/dev/null 2>&1; } || missing="$missing util-linux"
+  if [ -n "$missing" ]; then
+    echo "[install-deps] installing$missing (for the cluster-shaped run)"
+    apt_update_once
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+  else
+    echo "[install-deps] ip, setpriv, unshare present: ok"
+  fi
+fi
+

@@ -36,10 +36,30 @@ catch (OperationCanceledException) when (stopping.IsCancellationRequested)
 {
     return 130;
 }
+catch (Exception e) when (NativeTorchFailure(e) is { } cause)
+{
+    Console.Error.WriteLine(
+        "error: libtorch could not be loaded, so this command cannot run here. The slim image (distsac) has no libtorch on " +
+        "purpose: run learner, train and bench learner from the distsac-learner image. On a Debian 12 host, `make deps` " +
+        $"installs the libstdc++ that TorchSharp needs (GLIBCXX_3.4.32). Cause: {cause.GetType().Name}: {cause.Message.Split('\n')[0]}");
+    return 3;
+}
 catch (Exception e) when (e is ConfigurationException or UnknownEnvironmentException or ArgumentException or FileNotFoundException
                               or InvalidDataException or System.ComponentModel.DataAnnotations.ValidationException or InvalidOperationException
                               or DistSac.Replay.ReplayUnavailableException or DistSac.Replay.ReplaySchemaMismatchException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;
+}
+
+// TorchSharp reports a missing or unloadable libtorch from its type initializer (NotSupportedException naming
+// TorchSharp, or DllNotFoundException when a dependency such as libstdc++ is too old).
+static Exception? NativeTorchFailure(Exception e)
+{
+    for (Exception? x = e; x is not null; x = x.InnerException)
+    {
+        if (x is DllNotFoundException || x is NotSupportedException && x.Message.Contains("TorchSharp", StringComparison.Ordinal))
+            return x;
+    }
+    return null;
 }
