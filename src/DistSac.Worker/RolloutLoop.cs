@@ -20,7 +20,7 @@ public sealed class RolloutLoop
     private readonly TransitionRecord _layout;
     private readonly GaussianNoise _noise;
     private readonly UniformActionSampler _uniform;
-    private readonly long _simulatedStepCostTicks;
+    private readonly SimulatedStepCost _simulatedCost;
     private readonly float[] _observations;
     private readonly float[] _actions;
     private readonly float[] _epsilon;
@@ -30,8 +30,10 @@ public sealed class RolloutLoop
     private readonly float[] _truncated;
 
     /// <param name="environments">Reset before the first step is taken here if it was not already.</param>
-    /// <param name="simulatedStepCostMicroseconds">Busy-wait per environment per step (scaling benchmarks).</param>
-    public RolloutLoop(VectorEnvironment environments, PolicySlot policy, WorkerSeeds seeds, int simulatedStepCostMicroseconds = 0)
+    /// <param name="simulatedStepCostMicroseconds">Simulated simulator time per environment per step (scaling benchmarks).</param>
+    /// <param name="simulatedCostMode">Whether that time is busy-waited or slept.</param>
+    public RolloutLoop(VectorEnvironment environments, PolicySlot policy, WorkerSeeds seeds, int simulatedStepCostMicroseconds = 0,
+        SimulatedCostMode simulatedCostMode = SimulatedCostMode.Spin)
     {
         ArgumentNullException.ThrowIfNull(environments);
         ArgumentNullException.ThrowIfNull(policy);
@@ -42,7 +44,7 @@ public sealed class RolloutLoop
         _layout = new TransitionRecord(spec.ObservationSize, spec.ActionSize);
         _noise = new GaussianNoise(seeds.ExplorationNoise);
         _uniform = new UniformActionSampler(spec.ActionLow, spec.ActionHigh, seeds.RandomActions);
-        _simulatedStepCostTicks = simulatedStepCostMicroseconds * Stopwatch.Frequency / 1_000_000L * environments.Count;
+        _simulatedCost = new SimulatedStepCost(simulatedStepCostMicroseconds, environments.Count, simulatedCostMode);
 
         int e = environments.Count;
         _observations = new float[e * spec.ObservationSize];
@@ -96,10 +98,7 @@ public sealed class RolloutLoop
         }
 
         _environments.Step(_actions, _nextObservations, _rewards, _terminated, _truncated);
-        if (_simulatedStepCostTicks > 0)
-        {
-            SpinFor(_simulatedStepCostTicks);
-        }
+        _simulatedCost.Pay();
 
         // The record keeps terminated only: a time-limit truncation must still bootstrap (DESIGN section 2), and
         // next_obs is the true final observation, not the reset one, so the learner needs nothing else.
@@ -118,14 +117,5 @@ public sealed class RolloutLoop
 
         Steps += e;
         LastPolicyVersion = version;
-    }
-
-    private static void SpinFor(long ticks)
-    {
-        long until = Stopwatch.GetTimestamp() + ticks;
-        while (Stopwatch.GetTimestamp() < until)
-        {
-            Thread.SpinWait(8);
-        }
     }
 }

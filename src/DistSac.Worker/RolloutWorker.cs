@@ -64,7 +64,7 @@ public sealed class RolloutWorker
         var policy = new PolicySlot(run.WarmupTransitions, run.TotalInserted);
         var watcher = new WeightsWatcher(client, _options.WorkerId, policy, run.Spec.ObservationSize, run.Spec.ActionSize, _options.Envs, _loggerFactory.CreateLogger<WeightsWatcher>());
         var pusher = new BatchPusher(client, policy, TimeSpan.FromMilliseconds(_options.PushTimeoutMs), _loggerFactory.CreateLogger<BatchPusher>());
-        var loop = new RolloutLoop(new VectorEnvironment(run.Spec.Id, _options.Envs, seeds.Environments), policy, seeds, _options.SimulatedStepCostMicroseconds);
+        var loop = new RolloutLoop(new VectorEnvironment(run.Spec.Id, _options.Envs, seeds.Environments), policy, seeds, _options.SimulatedStepCostMicroseconds, _options.SimulatedStepCostMode);
         int capacity = RolloutDriver.BatchCapacity(_options.BatchTransitions, _options.Envs);
 
         using var watchStop = new CancellationTokenSource();

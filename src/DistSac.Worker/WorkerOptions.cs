@@ -47,9 +47,12 @@ public sealed record WorkerOptions
     [Range(0, 600_000, ErrorMessage = "Worker:ShutdownFlushTimeoutMs must be between {1} and {2}.")]
     public int ShutdownFlushTimeoutMs { get; init; } = 5_000;
 
-    /// <summary>Busy-wait per environment per step, to emulate a costlier simulator in scaling benchmarks.</summary>
+    /// <summary>Simulated simulator time per environment per step, to emulate a costlier simulator in scaling benchmarks.</summary>
     [Range(0, 10_000_000, ErrorMessage = "Worker:SimulatedStepCostMicroseconds must be between {1} and {2}.")]
     public int SimulatedStepCostMicroseconds { get; init; }
+
+    /// <summary>Spin (busy-wait on this worker's core) or Sleep (the simulator runs elsewhere and uses no CPU here).</summary>
+    public SimulatedCostMode SimulatedStepCostMode { get; init; } = SimulatedCostMode.Spin;
 
     [Range(0.1, 3600.0, ErrorMessage = "Worker:ProgressIntervalSeconds must be between {1} and {2}.")]
     public double ProgressIntervalSeconds { get; init; } = 5.0;

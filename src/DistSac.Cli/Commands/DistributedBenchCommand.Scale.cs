@@ -22,7 +22,8 @@ public static partial class DistributedBenchCommand
     private static Command Scale()
     {
         var workersList = Opt("--workers-list", "1,2,4,8,16,32", "Comma-separated worker-process counts, measured one after another (ascending).");
-        var stepCost = Opt("--step-cost-us", 2000, "Simulated simulator cost: busy-wait per env step per env, in microseconds.");
+        var stepCost = Opt("--step-cost-us", 2000, "Simulated simulator cost per env step per env, in microseconds.");
+        var costMode = Opt("--step-cost-mode", "sleep", "sleep: the simulator runs elsewhere and uses no CPU in the worker (isolates gateway/Redis limits on a small machine); spin: busy-wait in the worker (workers compete for cores).");
         var seconds = Opt("--seconds", 10.0, "Timed duration of each worker count's measurement.");
         var shards = Opt("--shards", 1, "redis-server shards (S).");
         var envsPerWorker = Opt("--envs-per-worker", 1, "Environments each worker steps.");
@@ -30,13 +31,15 @@ public static partial class DistributedBenchCommand
         var plot = new Option<string?>("--plot") { Description = "Also write a PNG plot here (needs /usr/bin/gnuplot, apt-get install gnuplot-nox)." };
         var command = new Command("scale", "Stored env steps/s against worker processes (real `distsac worker`s through an in-process gateway), with scaling efficiency.")
         {
-            workersList, stepCost, seconds, shards, envsPerWorker, warmUp, plot,
+            workersList, stepCost, costMode, seconds, shards, envsPerWorker, warmUp, plot,
         };
         command.SetAction(async (parse, ct) =>
         {
             var counts = ParseWorkerCounts(parse.GetValue(workersList));
             int cost = Positive(parse.GetValue(stepCost), "--step-cost-us"), s = Positive(parse.GetValue(shards), "--shards");
             int envs = Positive(parse.GetValue(envsPerWorker), "--envs-per-worker");
+            var mode = Enum.TryParse<SimulatedCostMode>(parse.GetValue(costMode), ignoreCase: true, out var m) && Enum.IsDefined(m)
+                ? m : throw new ArgumentException($"--step-cost-mode must be sleep or spin (got '{parse.GetValue(costMode)}').");
             var duration = Seconds(parse.GetValue(seconds), "--seconds");
             var warm = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(warmUp)));
             var plotPath = parse.GetValue(plot);
@@ -56,7 +59,7 @@ public static partial class DistributedBenchCommand
                 await replay.PublishWeightsAsync(actor.Version, actor.ToBytes(), ct);
                 var gatewayOptions = new GatewayOptions { Listen = "http://127.0.0.1:0", RateLimit = 0, StatusLogIntervalMs = 0 };
                 await using var gateway = await GatewayHost.StartAsync(gatewayOptions, replay.Options, loggerFactory: null, ct);
-                Say($"scale: workers {string.Join(',', counts)} x {envs} env(s), {cost} us per step (ideal {idealPerWorker:F0} env steps/s per worker), " +
+                Say($"scale: workers {string.Join(',', counts)} x {envs} env(s), {cost} us per step ({mode}; ideal {idealPerWorker:F0} env steps/s per worker), " +
                     $"gateway {gateway.Address} -> {s} shard(s), {Environment.ProcessorCount} core(s); worker logs in {logs}");
 
                 var rates = new List<(int Workers, double Rate)>();
@@ -65,7 +68,7 @@ public static partial class DistributedBenchCommand
                     double rate;
                     try
                     {
-                        rate = await MeasureWorkersAsync(self, gateway.Address, replay, n, envs, cost, warm, duration, logs, ct);
+                        rate = await MeasureWorkersAsync(self, gateway.Address, replay, n, envs, cost, mode, warm, duration, logs, ct);
                     }
                     catch (InvalidOperationException)
                     {
@@ -85,10 +88,10 @@ public static partial class DistributedBenchCommand
                 }).ToArray();
                 Print(new
                 {
-                    Benchmark = "scale", Unit = "env_steps/s", StepCostUs = cost, EnvsPerWorker = envs, Shards = s, Seconds = duration.TotalSeconds,
+                    Benchmark = "scale", Unit = "env_steps/s", StepCostUs = cost, StepCostMode = mode.ToString().ToLowerInvariant(), EnvsPerWorker = envs, Shards = s, Seconds = duration.TotalSeconds,
                     IdealEnvStepsPerSPerWorker = Math.Round(idealPerWorker, 1), Points = points, Cores = Environment.ProcessorCount, Date = Today(),
                 });
-                if (plotPath is not null) await PlotScaleAsync(plotPath, rates, perWorker, idealPerWorker, cost, envs, s, logs, ct);
+                if (plotPath is not null) await PlotScaleAsync(plotPath, rates, perWorker, idealPerWorker, cost, mode, envs, s, logs, ct);
                 return 0;
             }
             finally
@@ -117,7 +120,7 @@ public static partial class DistributedBenchCommand
     /// step) from the shards' insert counters, then SIGTERMs them (they flush) and waits for them to exit.
     /// </summary>
     private static async Task<double> MeasureWorkersAsync(string self, Uri gateway, ShardedReplay replay, int workers, int envs, int stepCostUs,
-        TimeSpan warm, TimeSpan duration, string logs, CancellationToken ct)
+        SimulatedCostMode mode, TimeSpan warm, TimeSpan duration, string logs, CancellationToken ct)
     {
         // The spawner's thread must outlive the children (its exit would SIGKILL them), so it is disposed after them.
         using var spawner = new ProcessSpawner();
@@ -133,6 +136,7 @@ public static partial class DistributedBenchCommand
                     ["DISTSAC_WORKER__WORKERID"] = id,
                     ["DISTSAC_WORKER__ENVS"] = Inv(envs),
                     ["DISTSAC_WORKER__SIMULATEDSTEPCOSTMICROSECONDS"] = Inv(stepCostUs),
+                    ["DISTSAC_WORKER__SIMULATEDSTEPCOSTMODE"] = mode.ToString(),
                     // As `distsac local` does: a smaller gen-0 budget keeps each worker's RSS down.
                     ["DOTNET_GCgen0size"] = "0x400000",
                 };
@@ -180,7 +184,7 @@ public static partial class DistributedBenchCommand
 
     /// <summary>Renders the curve with gnuplot (log-scale x), with the ideal and measured-linear lines; skipped without gnuplot.</summary>
     private static async Task PlotScaleAsync(string path, IReadOnlyList<(int Workers, double Rate)> rates, double perWorker, double idealPerWorker,
-        int stepCostUs, int envs, int shards, string scratch, CancellationToken ct)
+        int stepCostUs, SimulatedCostMode mode, int envs, int shards, string scratch, CancellationToken ct)
     {
         const string Gnuplot = "/usr/bin/gnuplot";
         if (!File.Exists(Gnuplot))
@@ -197,7 +201,7 @@ public static partial class DistributedBenchCommand
         static string Quote(string s) => "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'";
         string xtics = string.Join(", ", rates.Select(r => Inv(r.Workers)));
         string title = string.Create(CultureInfo.InvariantCulture,
-            $"distsac bench scale: {stepCostUs} us/step, {envs} env(s)/worker, {shards} shard(s), {Environment.ProcessorCount} core(s), {Today()}");
+            $"distsac bench scale: {stepCostUs} us/step ({mode.ToString().ToLowerInvariant()}), {envs} env(s)/worker, {shards} shard(s), {Environment.ProcessorCount} core(s), {Today()}");
         string firstLabel = rates[0].Workers == 1 ? "linear from measured 1 worker" : $"linear from measured {rates[0].Workers} workers";
         // Busy-wait workers beyond the core count share cores: the curve flattens there whatever the gateway and Redis can take.
         string coresLabel = rates[^1].Workers > Environment.ProcessorCount

@@ -22,7 +22,8 @@ public static class WorkerCommand
             new("--max-steps", "Worker:MaxSteps", "Stop after this many env steps (0 = until stopped).", typeof(long)),
             new("--push-timeout-ms", "Worker:PushTimeoutMs", "Deadline of one Push call, after which it is retried (default 30000).", typeof(int)),
             new("--shutdown-flush-timeout-ms", "Worker:ShutdownFlushTimeoutMs", "On stop, how long to keep delivering unacknowledged batches (default 5000).", typeof(int)),
-            new("--simulated-step-cost-us", "Worker:SimulatedStepCostMicroseconds", "Busy-wait per env step per env, for scaling benchmarks (default 0).", typeof(int)),
+            new("--simulated-step-cost-us", "Worker:SimulatedStepCostMicroseconds", "Simulated simulator time per env step per env, for scaling benchmarks (default 0).", typeof(int)),
+            new("--simulated-step-cost-mode", "Worker:SimulatedStepCostMode", "spin (busy-wait on this core) or sleep (simulator elsewhere; default spin).", typeof(string)),
             new("--progress-interval-seconds", "Worker:ProgressIntervalSeconds", "Seconds between progress lines (default 5).", typeof(double)),
             new("--http-listen", "Worker:HttpListen", "HTTP address for /healthz, /readyz and /metrics, e.g. http://0.0.0.0:9092 (default off).", typeof(string)),
         };
