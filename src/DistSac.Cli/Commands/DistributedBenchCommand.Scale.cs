@@ -44,7 +44,8 @@ public static partial class DistributedBenchCommand
             var warm = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(warmUp)));
             var plotPath = parse.GetValue(plot);
             var self = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find the distsac executable's path.");
-            double idealPerWorker = 1e6 / cost * envs;
+            // Env steps run one after another, each costing `cost`: the ceiling per worker does not depend on the env count.
+            double idealPerWorker = 1e6 / cost;
 
             var logs = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "distsac-bench-scale-" + Guid.NewGuid().ToString("N")[..12])).FullName;
             bool keepLogs = false;
@@ -63,12 +64,15 @@ public static partial class DistributedBenchCommand
                     $"gateway {gateway.Address} -> {s} shard(s), {Environment.ProcessorCount} core(s); worker logs in {logs}");
 
                 var rates = new List<(int Workers, double Rate)>();
+                var cpus = new List<(CpuUse Gateway, double Workers)>();
                 foreach (int n in counts)
                 {
                     double rate;
+                    CpuUse cpu;
+                    double workersCpu;
                     try
                     {
-                        rate = await MeasureWorkersAsync(self, gateway.Address, replay, n, envs, cost, mode, warm, duration, logs, ct);
+                        (rate, cpu, workersCpu) = await MeasureWorkersAsync(self, gateway.Address, replay, servers, n, envs, cost, mode, warm, duration, logs, ct);
                     }
                     catch (InvalidOperationException)
                     {
@@ -76,15 +80,19 @@ public static partial class DistributedBenchCommand
                         throw;
                     }
                     rates.Add((n, rate));
-                    Say($"scale: {n} worker(s): {rate:F0} env steps/s ({rate / n:F0} per worker, ideal {idealPerWorker:F0})");
+                    cpus.Add((cpu, workersCpu));
+                    Say($"scale: {n} worker(s): {rate:F0} env steps/s ({rate / n:F0} per worker, ideal {idealPerWorker:F0}); " +
+                        $"cores busy: workers {workersCpu:F2}, gateway process {cpu.Process:F2}, redis {cpu.Redis:F2}");
                 }
 
                 // rate(1) is the per-worker baseline; a list without 1 uses its smallest count's per-worker rate instead.
                 double perWorker = rates[0].Rate / rates[0].Workers;
-                var points = rates.Select(r => new
+                var points = rates.Select((r, i) => new
                 {
                     r.Workers, EnvStepsPerS = Math.Round(r.Rate, 1),
                     Efficiency = perWorker > 0 ? Math.Round(r.Rate / (r.Workers * perWorker), 3) : (double?)null,
+                    WorkersCores = Math.Round(cpus[i].Workers, 2), GatewayProcessCores = Math.Round(cpus[i].Gateway.Process, 2),
+                    RedisCores = Math.Round(cpus[i].Gateway.Redis, 2),
                 }).ToArray();
                 Print(new
                 {
@@ -119,7 +127,8 @@ public static partial class DistributedBenchCommand
     /// Starts <paramref name="workers"/> worker processes, lets them warm up, measures stored transitions/s (one per env
     /// step) from the shards' insert counters, then SIGTERMs them (they flush) and waits for them to exit.
     /// </summary>
-    private static async Task<double> MeasureWorkersAsync(string self, Uri gateway, ShardedReplay replay, int workers, int envs, int stepCostUs,
+    private static async Task<(double Rate, CpuUse Cpu, double WorkersCores)> MeasureWorkersAsync(string self, Uri gateway, ShardedReplay replay,
+        IReadOnlyList<RedisLauncher.Server> servers, int workers, int envs, int stepCostUs,
         SimulatedCostMode mode, TimeSpan warm, TimeSpan duration, string logs, CancellationToken ct)
     {
         // The spawner's thread must outlive the children (its exit would SIGKILL them), so it is disposed after them.
@@ -143,20 +152,23 @@ public static partial class DistributedBenchCommand
                 children.Add(await spawner.StartAsync(id, self, ["worker"], env, Path.Combine(logs, id + ".log"), (_, _) => { }));
             }
 
-            // Warm-up: until something is stored (process start and JIT take a while on a loaded machine), then `warm` more.
-            long before = (await replay.ReadStatsAsync(ct)).TotalInserted;
+            // Warm-up: until every worker of this round has stored something (process start and JIT of N processes take
+            // a while on a loaded machine and would otherwise fall into the timed window), then `warm` more.
             var firstDeadline = Stopwatch.StartNew();
-            while ((await replay.ReadStatsAsync(ct)).TotalInserted == before)
+            string prefix = $"scale-{workers}-";
+            while ((await replay.ReadWorkerTransitionsAsync(ct)).Count(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal) && kv.Value > 0) < workers)
             {
                 EnsureRunning(children);
-                if (firstDeadline.Elapsed > TimeSpan.FromSeconds(60))
-                    throw new InvalidOperationException($"{workers} worker(s) stored nothing within 60 s.");
+                if (firstDeadline.Elapsed > TimeSpan.FromSeconds(120))
+                    throw new InvalidOperationException($"not all of {workers} worker(s) stored something within 120 s.");
                 await Task.Delay(100, ct);
             }
             await Task.Delay(warm, ct);
             EnsureRunning(children);
 
             long inserted0 = (await replay.ReadStatsAsync(ct)).TotalInserted;
+            var meter = CpuMeter.Start(servers);
+            double workersCpu0 = children.Sum(c => RedisLauncher.CpuSeconds(c.Pid));
             long started = Stopwatch.GetTimestamp();
             for (var end = duration; Stopwatch.GetElapsedTime(started) < end;)
             {
@@ -166,7 +178,8 @@ public static partial class DistributedBenchCommand
             }
             long inserted1 = (await replay.ReadStatsAsync(ct)).TotalInserted;
             double elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            return (inserted1 - inserted0) / elapsed;
+            double workersCores = (children.Sum(c => RedisLauncher.CpuSeconds(c.Pid)) - workersCpu0) / elapsed;
+            return ((inserted1 - inserted0) / elapsed, meter.Stop(), workersCores);
         }
         finally
         {
