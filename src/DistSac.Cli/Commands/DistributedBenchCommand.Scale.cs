@@ -216,9 +216,12 @@ public static partial class DistributedBenchCommand
         string title = string.Create(CultureInfo.InvariantCulture,
             $"distsac bench scale: {stepCostUs} us/step ({mode.ToString().ToLowerInvariant()}), {envs} env(s)/worker, {shards} shard(s), {Environment.ProcessorCount} core(s), {Today()}");
         string firstLabel = rates[0].Workers == 1 ? "linear from measured 1 worker" : $"linear from measured {rates[0].Workers} workers";
-        // Busy-wait workers beyond the core count share cores: the curve flattens there whatever the gateway and Redis can take.
+        // Workers beyond what the cores can run share them: the curve flattens there whatever the gateway and Redis can take.
+        string note = mode == SimulatedCostMode.Spin
+            ? $"{Environment.ProcessorCount} cores: busy-wait workers beyond {Environment.ProcessorCount} share them"
+            : $"{Environment.ProcessorCount} cores: the workers' own CPU (actor, batching, gRPC) is what runs out";
         string coresLabel = rates[^1].Workers > Environment.ProcessorCount
-            ? $"set label {Quote($"{Environment.ProcessorCount} cores: more busy-wait workers than cores share them")} at graph 0.98, graph 0.05 right noenhanced"
+            ? $"set label {Quote(note)} at graph 0.98, graph 0.05 right noenhanced"
             : "";
         // Over a wide range of counts a linear y squashes a flat curve against the ideal line: log-log there (linear is then slope 1).
         double low = rates.Min(r => r.Rate);
@@ -240,7 +243,7 @@ public static partial class DistributedBenchCommand
                 set grid
                 set samples 200
                 {coresLabel}
-                plot x * {Inv(idealPerWorker)} with lines dt 2 lw 2 lc rgb '#999999' title {Quote(string.Create(CultureInfo.InvariantCulture, $"ideal: N x {idealPerWorker:F0}/s (1e6/step cost x envs)"))}, \
+                plot x * {Inv(idealPerWorker)} with lines dt 2 lw 2 lc rgb '#999999' title {Quote(string.Create(CultureInfo.InvariantCulture, $"ideal: N x {idealPerWorker:F0}/s (1e6 / step cost in us)"))}, \
                      x * {Inv(perWorker)} with lines dt 3 lw 2 lc rgb '#1f77b4' title {Quote(firstLabel)}, \
                      {Quote(dataPath)} using 1:2 with linespoints lw 2 pt 7 lc rgb '#d62728' title 'measured'
                 """;
