@@ -40,7 +40,8 @@ public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestO
         var config = overlay.OfKind<V1ConfigMap>().Single(c => c.Metadata.Name == "distsac-config").Data;
         var runId = config["DISTSAC_REPLAY__RUNID"];
         var secret = new Dictionary<string, string> { ["password"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant() };
-        var root = Path.Combine(Path.GetTempPath(), "distsac-cluster-run");
+        // Not under /tmp: each pod mounts its own emptyDir there.
+        var root = "/var/tmp/distsac-cluster-run";
         if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
         Directory.CreateDirectory(root);
         File.SetUnixFileMode(root, (UnixFileMode)0b111_101_101);
@@ -58,6 +59,7 @@ public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestO
             var workers = new List<Pod> { cluster.StartPod(Worker) };
             foreach (var pod in cluster.Pods) await cluster.WaitReadyAsync(pod, PhaseTimeout);
             await AssertLivenessProbesPassAsync(cluster);
+            await AssertRootIsReadOnlyAsync(cluster, workers[0], root);
 
             // Phase 1: one worker feeds the learner.
             var m = await WaitForLearnerAsync(cluster, learner, "1 worker: 1,500 env steps and 300 updates",
@@ -112,6 +114,7 @@ public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestO
             Assert.True(File.Exists(Path.Combine(runs, runId, "metrics.jsonl")));
             foreach (var g in gateways.Where(g => !g.HasExited)) Assert.Equal(0, await cluster.TerminateAsync(g));
             foreach (var r in redis) Assert.Equal(0, await cluster.TerminateAsync(r));
+            AssertWithinMemoryLimits(cluster);
         }
         catch
         {
@@ -130,6 +133,31 @@ public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestO
                 if (probe is not null) Assert.True(await cluster.ProbeAsync(pod, probe, CancellationToken.None), $"a liveness/startup probe of {pod} failed");
             }
         }
+    }
+
+    /// <summary>No container was OOM-killed under its manifest memory limit; logs each pod's peak against its limit.</summary>
+    private void AssertWithinMemoryLimits(LabCluster cluster)
+    {
+        foreach (var pod in cluster.Pods.Where(p => p.Cgroup is not null))
+        {
+            var cg = pod.Cgroup!;
+            Log($"{pod.Name}: peak memory charged {cg.PeakMemoryBytes() / 1048576.0:F0} MiB of limit {cg.MemoryLimitBytes / 1048576.0:F0} MiB, cpu limit {cg.CpuLimitCores}");
+            Assert.Equal(cg.MemoryLimitBytes, cg.MemoryLimitInEffect());
+            Assert.Equal(0, cg.OomKills());
+        }
+    }
+
+    /// <summary>readOnlyRootFilesystem: a directory the pod's user owns is still read-only in the pod; its /tmp emptyDir is not.</summary>
+    private static async Task AssertRootIsReadOnlyAsync(LabCluster cluster, Pod pod, string root)
+    {
+        var probe = Path.Combine(root, "owned-by-the-pod-user");
+        Directory.CreateDirectory(probe);
+        DistSac.Deploy.Tests.Tool.Run("chown", [$"{pod.Launch.Uid}:{pod.Launch.Gid}", probe]);
+        Assert.NotEqual(0, await cluster.ExecAsync(pod, ["touch", Path.Combine(probe, "x")], CancellationToken.None));
+        var scratch = "/tmp/distsac-rw-probe-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.Equal(0, await cluster.ExecAsync(pod, ["touch", scratch], CancellationToken.None));
+        Assert.False(File.Exists(scratch), "the pod's /tmp is the host's /tmp, not its own emptyDir");
+        Assert.True(File.Exists(Path.Combine(pod.Launch.VolumeDirectories["/tmp"], Path.GetFileName(scratch))));
     }
 
     private async Task<Dictionary<string, double>> WaitForLearnerAsync(LabCluster cluster, Pod learner, string what, Func<Dictionary<string, double>, bool> done)

@@ -30,6 +30,7 @@ public sealed class LabCluster : IAsyncDisposable
     private readonly Action<string> _log;
     private readonly Stopwatch _clock = Stopwatch.StartNew(); // deadlines only
     private string? _endpointsKey;
+    private bool _warnedCgroups;
 
     public LabCluster(RenderedOverlay overlay, PublishedImages images, IReadOnlyDictionary<string, string> secretData, string root, Action<string> log)
     {
@@ -74,12 +75,18 @@ public sealed class LabCluster : IAsyncDisposable
         File.SetUnixFileMode(podRoot, (UnixFileMode)0b111_101_101);
         var network = _lab.AddPod(podName);
         var launch = _resolver.Resolve(owner, podName, podRoot, ServiceLinkAddress);
+        var cgroup = PodCgroup.TryCreate(_lab.Id, podName, launch.Container.Resources, out var why);
+        if (cgroup is null && !_warnedCgroups)
+        {
+            _warnedCgroups = true;
+            _log($"CPU and memory limits are not applied on this machine: {why}");
+        }
         Pod pod;
         lock (_gate)
         {
             // Its own hosts file is complete before the process starts (ip netns exec bind-mounts it at exec).
             NetworkLab.WriteHosts(network, HostsFor(network, Members(_pods).Append(new Member(launch.PodName, launch.Owner, launch.Labels, network.Address, false))));
-            pod = Pod.Start(launch, network, Path.Combine(podRoot, "log"));
+            pod = Pod.Start(launch, network, Path.Combine(podRoot, "log"), cgroup);
             _pods.Add(pod);
         }
         _log($"started {owner} pod {pod}");
@@ -186,6 +193,7 @@ public sealed class LabCluster : IAsyncDisposable
         }
         foreach (var pod in Pods) pod.Signal(Pod.SigKill);
         foreach (var pod in Pods) await pod.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        foreach (var pod in Pods) pod.Cgroup?.Dispose();
         _lab.Dispose();
         _http.Dispose();
         _stop.Dispose();
@@ -193,10 +201,11 @@ public sealed class LabCluster : IAsyncDisposable
 
     private V1PodTemplateSpec TemplateOf(Pod pod) => _overlay.PodTemplates().Single(t => t.Owner == pod.Launch.Owner).Template;
 
-    private async Task<int> ExecAsync(Pod pod, IEnumerable<string> command, CancellationToken ct)
+    /// <summary>Runs a command inside the pod (its namespaces, mounts, user and environment), as an exec probe does.</summary>
+    public async Task<int> ExecAsync(Pod pod, IEnumerable<string> command, CancellationToken ct)
     {
         var psi = new ProcessStartInfo("ip") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in Pod.Wrap(pod.Network, pod.Launch.Uid, pod.Launch.Gid, command)) psi.ArgumentList.Add(a);
+        foreach (var a in Pod.Wrap(pod.Network, pod.Launch, command)) psi.ArgumentList.Add(a);
         psi.Environment.Clear();
         foreach (var (k, v) in pod.Launch.Env) psi.Environment[k] = v;
         using var process = Process.Start(psi)!;

@@ -14,8 +14,9 @@ public sealed partial class Pod
     private readonly StreamWriter _log;
     private readonly Lock _logGate = new();
 
-    private Pod(PodLaunch launch, PodNetwork network, Process process, StreamWriter log, string logPath)
+    private Pod(PodLaunch launch, PodNetwork network, Process process, StreamWriter log, string logPath, PodCgroup? cgroup)
     {
+        Cgroup = cgroup;
         Launch = launch;
         Network = network;
         _process = process;
@@ -24,6 +25,9 @@ public sealed partial class Pod
     }
 
     public PodLaunch Launch { get; }
+
+    /// <summary>The container's CPU and memory limits, where this machine's cgroups could take them.</summary>
+    public PodCgroup? Cgroup { get; }
     public PodNetwork Network { get; }
     public string Name => Launch.PodName;
     public string LogPath { get; }
@@ -37,25 +41,48 @@ public sealed partial class Pod
     /// <summary>True once the harness deleted the pod (killed it on purpose): it is no endpoint any more.</summary>
     public bool Deleted { get; set; }
 
-    /// <summary>The wrapper around a pod's command: namespaces, hostname, identity, capabilities.</summary>
-    public static IEnumerable<string> Wrap(PodNetwork network, long uid, long gid, IEnumerable<string> argv) =>
-        ["netns", "exec", network.Namespace, "unshare", "--uts", "--", "/bin/sh", "-c", "hostname \"$0\" && exec \"$@\"", network.PodName,
-         "setpriv", $"--reuid={uid}", $"--regid={gid}", "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--",
-         .. argv];
-
-    public static Pod Start(PodLaunch launch, PodNetwork network, string logPath)
+    /// <summary>
+    /// The wrapper around a pod's command: network namespace, then a private mount and UTS namespace in which the
+    /// hostname is the pod name, every volume is a read-write mount (also at its mountPath where that path exists on
+    /// the host, e.g. /tmp) and the root file system is read-only (readOnlyRootFilesystem: true); then identity and
+    /// capabilities. Every step execs, so the process id is the container's.
+    /// </summary>
+    public static IEnumerable<string> Wrap(PodNetwork network, PodLaunch launch, IEnumerable<string> argv)
     {
-        var psi = new ProcessStartInfo("ip")
+        var script = new System.Text.StringBuilder("set -e; hostname \"$0\"; ");
+        foreach (var (mountPath, hostDirectory) in launch.VolumeDirectories)
+        {
+            script.Append($"mount --bind {Quote(hostDirectory)} {Quote(hostDirectory)}; ");
+            if (Directory.Exists(mountPath)) script.Append($"mount --bind {Quote(hostDirectory)} {Quote(mountPath)}; ");
+        }
+        if (launch.ReadOnlyRootFilesystem) script.Append("mount -o remount,bind,ro /; ");
+        script.Append("exec \"$@\"");
+        return ["netns", "exec", network.Namespace, "unshare", "--uts", "--mount", "--propagation", "private", "--",
+                "/bin/sh", "-c", script.ToString(), network.PodName,
+                "setpriv", $"--reuid={launch.Uid}", $"--regid={launch.Gid}", "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--",
+                .. argv];
+    }
+
+    private static string Quote(string path) =>
+        path.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '-' or '_' or '.')
+            ? path
+            : throw new ArgumentException($"'{path}' is not a plain path.", nameof(path));
+
+    public static Pod Start(PodLaunch launch, PodNetwork network, string logPath, PodCgroup? cgroup)
+    {
+        var psi = new ProcessStartInfo("/bin/sh")
         {
             RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
         };
-        foreach (var a in Wrap(network, launch.Uid, launch.Gid, launch.Argv)) psi.ArgumentList.Add(a);
+        // Outermost, before `ip netns exec` mounts a fresh /sys without the cgroup file systems: join the pod's cgroups.
+        var join = string.Concat((cgroup?.ProcsFiles ?? []).Select(f => $"echo $$ > {Quote(f)} && "));
+        foreach (var a in (string[])["-c", join + "exec \"$@\"", "pod", "ip", .. Wrap(network, launch, launch.Argv)]) psi.ArgumentList.Add(a);
         psi.Environment.Clear();
         foreach (var (k, v) in launch.Env) psi.Environment[k] = v;
         var log = new StreamWriter(logPath, append: false) { AutoFlush = true };
         log.WriteLine($"# {launch.Owner} pod {launch.PodName} at {network.Address}: {string.Join(' ', launch.Argv)}");
         var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start pod {launch.PodName}");
-        var pod = new Pod(launch, network, process, log, logPath);
+        var pod = new Pod(launch, network, process, log, logPath, cgroup);
         process.OutputDataReceived += (_, e) => pod.Append(e.Data);
         process.ErrorDataReceived += (_, e) => pod.Append(e.Data);
         process.BeginOutputReadLine();

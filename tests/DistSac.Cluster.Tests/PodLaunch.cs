@@ -8,15 +8,16 @@ namespace DistSac.Cluster.Tests;
 public sealed record PodLaunch(
     string PodName, string Owner, IReadOnlyDictionary<string, string> Labels, V1Container Container,
     IReadOnlyList<string> Argv, IReadOnlyDictionary<string, string> Env, long Uid, long Gid,
-    IReadOnlyDictionary<string, string> VolumeDirectories);
+    IReadOnlyDictionary<string, string> VolumeDirectories, bool ReadOnlyRootFilesystem);
 
 /// <summary>
 /// Turns a pod template of the rendered overlay into a <see cref="PodLaunch"/> the way Kubernetes builds a container:
 /// image ENV, then envFrom ConfigMaps, then env (values, secretKeyRef, configMapKeyRef, with $(VAR) expansion), the
 /// image ENTRYPOINT unless `command` is set, `args` with $(VAR) expansion, HOSTNAME = pod name, service-link variables
-/// for ClusterIP Services, user and group from the security contexts. Volume mountPaths become per-pod host
-/// directories (owned by the pod's user, like fsGroup) and any path under them in env or argv is rewritten, since
-/// the process sees the host's file system. Paths under the image's app directory map to the published files.
+/// for ClusterIP Services, user and group from the security contexts. Volumes become per-pod host directories (owned
+/// by the pod's user, like fsGroup), mounted at their mountPath when that path exists on the host (see
+/// <see cref="Pod.Wrap"/>) and otherwise reached by rewriting any path under the mountPath in env or argv. Paths under
+/// the image's app directory map to the published files.
 /// </summary>
 public sealed class PodTemplateResolver(RenderedOverlay overlay, IReadOnlyDictionary<string, string> secretData, PublishedImages images)
 {
@@ -73,7 +74,9 @@ public sealed class PodTemplateResolver(RenderedOverlay overlay, IReadOnlyDictio
             Directory.CreateDirectory(dir);
             Tool.Run("chown", [$"{uid}:{gid}", dir]);
             volumes[mount.MountPath] = dir;
-            rewrites.Add((mount.MountPath, dir));
+            // Where the mountPath exists on the host (e.g. /tmp) the pod's mount namespace mounts the volume there;
+            // elsewhere (e.g. /data/runs) a mount point cannot be made on the host, so paths to it are rewritten.
+            if (!Directory.Exists(mount.MountPath)) rewrites.Add((mount.MountPath, dir));
         }
         if (image is { } im) rewrites.Add((im.Stage.AppDirectory, im.HostDirectory));
         // Longest prefix first: /data/runs before /data.
@@ -85,7 +88,8 @@ public sealed class PodTemplateResolver(RenderedOverlay overlay, IReadOnlyDictio
         }
 
         var labels = template.Metadata.Labels?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? [];
-        return new PodLaunch(podName, owner, labels, container, argv, env, uid, gid, volumes);
+        bool readOnlyRoot = container.SecurityContext?.ReadOnlyRootFilesystem == true;
+        return new PodLaunch(podName, owner, labels, container, argv, env, uid, gid, volumes, readOnlyRoot);
     }
 
     /// <summary>Kubernetes' $(VAR) expansion: defined variables are replaced, `$$` escapes, anything else stays as written.</summary>

@@ -14,7 +14,9 @@ public sealed class PublishedImages : IDisposable
 
     public PublishedImages()
     {
-        _root = Directory.CreateTempSubdirectory("distsac-images-");
+        // Not under /tmp: a pod's /tmp is its own emptyDir, which hides the host's /tmp from it.
+        _root = new DirectoryInfo(Path.Combine("/var/tmp", "distsac-images-" + Guid.NewGuid().ToString("N")[..8]));
+        _root.Create();
         File.SetUnixFileMode(_root.FullName, (UnixFileMode)0b111_101_101);
         LearnerDirectory = Path.Combine(_root.FullName, "learner");
         SlimDirectory = Path.Combine(_root.FullName, "slim");
