@@ -115,4 +115,30 @@ public sealed class ManifestHardeningTests
         var claim = Assert.Single(learner.Spec.VolumeClaimTemplates);
         Assert.Contains(learner.Spec.Template.Spec.Containers[0].VolumeMounts, m => m.Name == claim.Metadata.Name && m.MountPath == "/data/runs");
     }
+
+    [Fact]
+    public void Redis_is_a_cache_by_default_and_the_persistence_component_puts_an_append_only_file_on_a_claim_per_shard()
+    {
+        static V1StatefulSet Redis(string overlay) => Assert.Single(RenderedOverlay.Load(overlay).OfKind<V1StatefulSet>(), s => s.Metadata.Name == "distsac-redis");
+        static string Flag(V1StatefulSet redis, string flag)
+        {
+            var args = redis.Spec.Template.Spec.Containers[0].Args;
+            return args[args.IndexOf(flag) + 1];
+        }
+
+        var cache = Redis("cpu");
+        Assert.Equal("no", Flag(cache, "--appendonly"));
+        Assert.Null(cache.Spec.VolumeClaimTemplates);
+        Assert.Contains(cache.Spec.Template.Spec.Volumes, v => v.Name == "data" && v.EmptyDir is not null);
+
+        var persistent = Redis("persistent");
+        Assert.Equal("yes", Flag(persistent, "--appendonly"));
+        Assert.Equal("/data", Flag(persistent, "--dir"));
+        var claim = Assert.Single(persistent.Spec.VolumeClaimTemplates);
+        Assert.Equal("data", claim.Metadata.Name);
+        Assert.DoesNotContain(persistent.Spec.Template.Spec.Volumes, v => v.Name == "data");
+        Assert.Contains(persistent.Spec.Template.Spec.Containers[0].VolumeMounts, m => m.Name == "data" && m.MountPath == "/data");
+        Assert.Equal(1654, persistent.Spec.Template.Spec.SecurityContext.FsGroup); // the non-root Redis can write its claim
+        Assert.Equal(Flag(cache, "--maxmemory"), Flag(persistent, "--maxmemory"));
+    }
 }
