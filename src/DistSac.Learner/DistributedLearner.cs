@@ -61,6 +61,8 @@ public sealed partial class DistributedLearner
         var run = RunDirectory.Create(_options.RunsRoot, _options.RunId ?? _replayOptions.RunId);
         run.WriteConfig(new { Learner = _options, Sac = _sac, Replay = _replayOptions with { Password = null }, Device = device.ToString(), Threads = threads });
 
+        // Unreachable at start fails fast (usually a wrong address; on a cluster the container restarts with back-off);
+        // once connected, outages are waited out (UntilAvailableAsync).
         await using var replay = await ShardedReplay.ConnectAsync(_replayOptions, _logger, ct);
         var metadata = new ReplayMetadata(_replayOptions.RunId, _options.Env, o, a, record.RecordBytes, _options.Seed,
             _options.WarmupTransitions, _replayOptions.CapacityPerShard, replay.ShardCount, ProtocolLimits.ProtocolVersion);
@@ -87,7 +89,7 @@ public sealed partial class DistributedLearner
 
         while (!ct.IsCancellationRequested)
         {
-            if (loop.ShouldRefreshStats(learner.UpdateCount)) loop.Stats = await replay.ReadStatsAsync(ct);
+            if (loop.ShouldRefreshStats(learner.UpdateCount)) loop.Stats = await UntilAvailableAsync(replay.ReadStatsAsync, ct);
             var inserted = loop.Stats?.TotalInserted ?? 0;
             if (inserted >= _options.Steps && learner.UpdateCount >= Math.Min(targetUpdates, long.MaxValue)) break;
             if (!limiter.LearnerMayUpdate(learner.UpdateCount, inserted))
@@ -97,7 +99,7 @@ public sealed partial class DistributedLearner
                 loop.LastWaitReason = limiter.Reason(learner.UpdateCount, inserted);
                 Exporter.Waiting(inserted < Math.Max(limiter.MinTransitionsToSample, 1) ? LearnerExporter.WarmupReason : LearnerExporter.LearnerAheadReason);
                 await Task.Delay(2, ct);
-                loop.Stats = await replay.ReadStatsAsync(ct);
+                loop.Stats = await UntilAvailableAsync(replay.ReadStatsAsync, ct);
                 loop.RateLimiterWait += loop.Clock.Elapsed - waitStart;
                 if (loop.Clock.Elapsed - loop.LastLogTime > TimeSpan.FromSeconds(5)) await LogProgressAsync(replay, learner, loop, metrics, null, ct);
                 continue;
@@ -116,7 +118,7 @@ public sealed partial class DistributedLearner
             var updates = learner.UpdateCount;
             if (updates % _options.PublishEvery == 0)
             {
-                await PublishWeightsAsync(replay, learner, ct);
+                await UntilAvailableAsync(async c => { await PublishWeightsAsync(replay, learner, c); return true; }, ct);
                 Exporter.Published(updates);
             }
             EvaluationResult? evaluation = null;
@@ -140,6 +142,47 @@ public sealed partial class DistributedLearner
         await PublishWeightsAsync(replay, learner, CancellationToken.None);
         Exporter.Published(learner.UpdateCount);
         return new LearnerResult(run.Path, learner.UpdateCount, envSteps, loop.Clock.Elapsed.TotalSeconds, final, loop.FirstStepReaching);
+    }
+
+    /// <summary>
+    /// Runs a replay call until it succeeds: a shard that restarts or is rescheduled pauses the learner (not ready,
+    /// distsac_replay_unavailable = 1) instead of ending the run, for up to Learner:ReplayOutageTimeoutSeconds.
+    /// </summary>
+    private async Task<T> UntilAvailableAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken ct)
+    {
+        var backoff = TimeSpan.FromMilliseconds(100);
+        Stopwatch? outage = null;
+        TimeSpan lastReport = TimeSpan.Zero;
+        while (true)
+        {
+            try
+            {
+                var result = await call(ct);
+                if (outage is not null)
+                {
+                    Exporter.ReplayUnavailable(false);
+                    _logger.LogInformation("replay reachable again after {Seconds:F1} s; training continues", outage.Elapsed.TotalSeconds);
+                }
+                return result;
+            }
+            catch (ReplayUnavailableException ex) when (!ct.IsCancellationRequested)
+            {
+                if (outage is null)
+                {
+                    outage = Stopwatch.StartNew();
+                    Exporter.ReplayUnavailable(true);
+                    _logger.LogWarning("{Message}; waiting up to {Timeout} s for it (Learner:ReplayOutageTimeoutSeconds)", ex.Message, _options.ReplayOutageTimeoutSeconds);
+                }
+                else if (outage.Elapsed - lastReport >= TimeSpan.FromSeconds(30))
+                {
+                    lastReport = outage.Elapsed;
+                    _logger.LogWarning("replay still unreachable after {Seconds:F0} s: {Message}", outage.Elapsed.TotalSeconds, ex.Message);
+                }
+                if (outage.Elapsed >= TimeSpan.FromSeconds(_options.ReplayOutageTimeoutSeconds)) throw;
+                await Task.Delay(backoff, ct);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+            }
+        }
     }
 
     private static async Task PublishWeightsAsync(ShardedReplay replay, SacLearner learner, CancellationToken ct)

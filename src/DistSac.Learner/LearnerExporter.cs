@@ -32,6 +32,8 @@ public sealed class LearnerExporter
     private Gauge.Child[] _fillByShard = [];
     private string? _waiting;
     private volatile bool _ready;
+    private volatile bool _replayDown;
+    private Gauge _replayUnavailable = null!;
 
     public LearnerExporter()
     {
@@ -56,6 +58,7 @@ public sealed class LearnerExporter
         _actorLoss = f.CreateGauge("distsac_actor_loss", "Actor loss of the last update.");
         _workersActive = f.CreateGauge("distsac_workers_active", "Workers whose stored transitions grew in the last 30 s (from the replay, any gateway).");
         _workersSeen = f.CreateGauge("distsac_workers_seen", "Workers that stored at least one transition in this run.");
+        _replayUnavailable = f.CreateGauge("distsac_replay_unavailable", "1 while the learner waits for an unreachable replay shard.");
         _weightsVersion.Set(-1);
         _waitingWarmup.Set(0);
         _waitingAhead.Set(0);
@@ -64,7 +67,14 @@ public sealed class LearnerExporter
     public CollectorRegistry Registry { get; }
 
     /// <summary>True once the run metadata is initialized and the first weights are published.</summary>
-    public bool Ready => _ready;
+    public bool Ready => _ready && !_replayDown;
+
+    /// <summary>While a shard is unreachable the learner waits: not ready, and the gauge says why.</summary>
+    internal void ReplayUnavailable(bool down)
+    {
+        _replayDown = down;
+        _replayUnavailable.Set(down ? 1 : 0);
+    }
 
     internal void Published(long version)
     {

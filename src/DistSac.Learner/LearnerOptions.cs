@@ -31,6 +31,8 @@ public sealed record LearnerOptions
     public string Device { get; init; } = "auto";
     [Range(0, 1024)] public int Threads { get; init; }
     public double? StopAtEvalReturn { get; init; }
+    /// <summary>How long the learner waits out an unreachable replay shard (restart, reschedule) before it gives up.</summary>
+    [Range(0, 86_400)] public int ReplayOutageTimeoutSeconds { get; init; } = 900;
     /// <summary>HTTP address of the probe endpoint (/healthz, /readyz, /metrics), e.g. "http://0.0.0.0:9091"; empty turns it off.</summary>
     public string HttpListen { get; init; } = "";
 

@@ -35,18 +35,7 @@ public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestO
     [Fact]
     public async Task Cpu_overlay_trains_through_scaling_and_kills_without_losing_an_acknowledged_transition()
     {
-        Assert.True(NetworkLab.Unsupported() is null, NetworkLab.Unsupported());
-        var overlay = RenderedOverlay.Load("cpu");
-        var config = overlay.OfKind<V1ConfigMap>().Single(c => c.Metadata.Name == "distsac-config").Data;
-        var runId = config["DISTSAC_REPLAY__RUNID"];
-        var secret = new Dictionary<string, string> { ["password"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant() };
-        // Not under /tmp: each pod mounts its own emptyDir there.
-        var root = "/var/tmp/distsac-cluster-run";
-        if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
-        Directory.CreateDirectory(root);
-        File.SetUnixFileMode(root, (UnixFileMode)0b111_101_101);
-        Log($"images published by deploy/docker/publish.sh in {images.PublishSeconds:F0} s; pod logs and volumes under {root}");
-
+        var (overlay, runId, secret, root) = Prepare("cpu");
         await using var cluster = new LabCluster(overlay, images, secret, root, Log);
         try
         {
@@ -104,7 +93,7 @@ public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestO
                 Assert.True(stopped.Success, $"worker {w} did not log its final counts:\n{w.LogTail()}");
                 acknowledged[w.Name] = (long.Parse(stopped.Groups[1].Value, CultureInfo.InvariantCulture), long.Parse(stopped.Groups[2].Value, CultureInfo.InvariantCulture));
             }
-            await AuditReplayAsync(redis, secret["password"], runId, acknowledged, victim.Name, victimAcked);
+            await AuditReplayAsync(redis, secret["password"], runId, acknowledged, (victim.Name, victimAcked));
 
             // Phase 7: the learner stops cleanly with a checkpoint on its volume (exit 130: stopped before its step target,
             // so a Job would not count it as complete); gateways and Redis stop cleanly.
@@ -135,10 +124,90 @@ public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestO
         }
     }
 
+    [Fact]
+    public async Task Persistent_overlay_brings_a_killed_redis_shard_back_with_every_acknowledged_transition()
+    {
+        var (overlay, runId, secret, root) = Prepare("persistent");
+        await using var cluster = new LabCluster(overlay, images, secret, root, Log);
+        try
+        {
+            int shards = overlay.OfKind<V1StatefulSet>().Single(s => $"StatefulSet/{s.Metadata.Name}" == Redis).Spec.Replicas ?? 1;
+            Assert.True(shards >= 2, "the overlay needs a second shard to kill");
+            var redis = Enumerable.Range(0, shards).Select(_ => cluster.StartPod(Redis)).ToList();
+            var gateways = new List<Pod> { cluster.StartPod(Gateway), cluster.StartPod(Gateway) };
+            var learner = cluster.StartPod(Learner);
+            var workers = new List<Pod> { cluster.StartPod(Worker), cluster.StartPod(Worker) };
+            foreach (var pod in cluster.Pods) await cluster.WaitReadyAsync(pod, PhaseTimeout);
+            await WaitForLearnerAsync(cluster, learner, "2 workers: 1,500 env steps and 300 updates",
+                x => x["distsac_env_steps"] >= 1_500 && x["distsac_updates_total"] >= 300);
+
+            // SIGKILL shard 1's Redis; its StatefulSet pod comes back with the same name and claim but a new address.
+            long before = await ShardTotalAsync(redis[1], secret["password"], runId, 1);
+            await cluster.KillAsync(redis[1]);
+            await Task.Delay(TimeSpan.FromSeconds(3)); // pushes to shard 1 fail meanwhile and are retried
+            redis[1] = cluster.Restart(redis[1]);
+            await cluster.WaitReadyAsync(redis[1], PhaseTimeout);
+            long after = await ShardTotalAsync(redis[1], secret["password"], runId, 1);
+            Log($"shard 1 held {before} transitions (total inserted) before SIGKILL and {after} after its restart from the append-only file");
+            Assert.True(after >= before, $"shard 1 lost data across its restart: {before} -> {after}");
+
+            var m = await cluster.ScrapeAsync(learner, "http-metrics");
+            await WaitForLearnerAsync(cluster, learner, "training goes on after the shard restart: +1,500 env steps, +300 updates",
+                x => x["distsac_env_steps"] >= m["distsac_env_steps"] + 1_500 && x["distsac_updates_total"] >= m["distsac_updates_total"] + 300);
+            Assert.True(await ShardTotalAsync(redis[1], secret["password"], runId, 1) > after, "the restarted shard takes no new transitions");
+
+            var acknowledged = new Dictionary<string, (long Steps, long Acked)>(StringComparer.Ordinal);
+            foreach (var w in workers)
+            {
+                Assert.Equal(0, await cluster.TerminateAsync(w));
+                var stopped = WorkerStopped().Match(w.ReadLog());
+                Assert.True(stopped.Success, $"worker {w} did not log its final counts:\n{w.LogTail()}");
+                acknowledged[w.Name] = (long.Parse(stopped.Groups[1].Value, CultureInfo.InvariantCulture), long.Parse(stopped.Groups[2].Value, CultureInfo.InvariantCulture));
+            }
+            await AuditReplayAsync(redis, secret["password"], runId, acknowledged, killed: null);
+
+            Assert.Equal(130, await cluster.TerminateAsync(learner));
+            foreach (var g in gateways) Assert.Equal(0, await cluster.TerminateAsync(g));
+            foreach (var r in redis) Assert.Equal(0, await cluster.TerminateAsync(r));
+            AssertWithinMemoryLimits(cluster);
+        }
+        catch
+        {
+            foreach (var pod in cluster.Pods) Log($"--- {pod.Launch.Owner} {pod} (exited: {pod.HasExited}) log tail:\n{pod.LogTail(15)}");
+            throw;
+        }
+    }
+
+    /// <summary>The rendered overlay, its run id, a random Secret and an empty lab directory.</summary>
+    private (RenderedOverlay Overlay, string RunId, Dictionary<string, string> Secret, string Root) Prepare(string overlayName)
+    {
+        Assert.True(NetworkLab.Unsupported() is null, NetworkLab.Unsupported());
+        var overlay = RenderedOverlay.Load(overlayName);
+        var config = overlay.OfKind<V1ConfigMap>().Single(c => c.Metadata.Name == "distsac-config").Data;
+        var secret = new Dictionary<string, string> { ["password"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant() };
+        // Not under /tmp: each pod mounts its own emptyDir there.
+        var root = $"/var/tmp/distsac-cluster-run-{overlayName}";
+        if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        Directory.CreateDirectory(root);
+        File.SetUnixFileMode(root, (UnixFileMode)0b111_101_101);
+        Log($"overlay {overlayName}: images published by deploy/docker/publish.sh in {images.PublishSeconds:F0} s; pod logs and volumes under {root}");
+        return (overlay, config["DISTSAC_REPLAY__RUNID"], secret, root);
+    }
+
+    private static async Task<long> ShardTotalAsync(Pod redis, string password, string runId, int shard)
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
+        {
+            EndPoints = { $"{redis.Network.Address}:6379" }, Password = password, AbortOnConnectFail = true,
+        });
+        var total = await connection.GetDatabase().HashGetAsync($"distsac:{runId}:shard:{shard}:state", "total");
+        return total.IsNull ? 0 : (long)total;
+    }
+
     /// <summary>No container was OOM-killed under its manifest memory limit; logs each pod's peak against its limit.</summary>
     private void AssertWithinMemoryLimits(LabCluster cluster)
     {
-        foreach (var pod in cluster.Pods.Where(p => p.Cgroup is not null))
+        foreach (var pod in cluster.Pods.Where(p => p.Cgroup is not null && !p.Replaced))
         {
             var cg = pod.Cgroup!;
             Log($"{pod.Name}: peak memory charged {cg.PeakMemoryBytes() / 1048576.0:F0} MiB of limit {cg.MemoryLimitBytes / 1048576.0:F0} MiB, cpu limit {cg.CpuLimitCores}");
@@ -185,7 +254,7 @@ public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestO
     /// what it had reported before the kill; the per-worker counts must add up to the shards' totals.
     /// </summary>
     private async Task AuditReplayAsync(IReadOnlyList<Pod> redis, string password, string runId,
-        Dictionary<string, (long Steps, long Acked)> acknowledged, string victim, long victimAcked)
+        Dictionary<string, (long Steps, long Acked)> acknowledged, (string Pod, long Acked)? killed)
     {
         var stored = new Dictionary<string, long>(StringComparer.Ordinal);
         long totals = 0;
@@ -210,9 +279,12 @@ public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestO
             if (steps == acked) Assert.Equal(acked, stored.GetValueOrDefault(pod));
             else Assert.True(stored.GetValueOrDefault(pod) >= acked, $"{pod}: {acked} acknowledged but {stored.GetValueOrDefault(pod)} stored");
         }
-        Log($"  {victim} (SIGKILLed): {stored.GetValueOrDefault(victim)} / at least {victimAcked}");
-        Assert.True(stored.GetValueOrDefault(victim) >= victimAcked, $"{victim}: {victimAcked} acknowledged before SIGKILL but {stored.GetValueOrDefault(victim)} stored");
-        Assert.Equal(acknowledged.Count + 1, stored.Count);
+        if (killed is var (victim, victimAcked))
+        {
+            Log($"  {victim} (SIGKILLed): {stored.GetValueOrDefault(victim)} / at least {victimAcked}");
+            Assert.True(stored.GetValueOrDefault(victim) >= victimAcked, $"{victim}: {victimAcked} acknowledged before SIGKILL but {stored.GetValueOrDefault(victim)} stored");
+        }
+        Assert.Equal(acknowledged.Count + (killed is null ? 0 : 1), stored.Count);
         Assert.Equal(totals, stored.Values.Sum());
     }
 

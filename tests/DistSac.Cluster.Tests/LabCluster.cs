@@ -52,7 +52,24 @@ public sealed class LabCluster : IAsyncDisposable
     }
 
     /// <summary>Starts the next pod of a StatefulSet (name-ordinal) or Deployment (name-random), as its controller would.</summary>
-    public Pod StartPod(string owner)
+    public Pod StartPod(string owner) => Start(owner, NextName(owner));
+
+    /// <summary>
+    /// A StatefulSet pod's replacement after it died: the same name and volumes (its claims), a new address, as a
+    /// rescheduled pod gets. The old pod's namespace and cgroup are removed first.
+    /// </summary>
+    public Pod Restart(Pod old)
+    {
+        if (!old.HasExited) throw new InvalidOperationException($"{old} is still running");
+        if (!old.Launch.Owner.StartsWith("StatefulSet/", StringComparison.Ordinal)) throw new InvalidOperationException("only StatefulSet pods keep their name");
+        old.Deleted = true;
+        old.Replaced = true;
+        _lab.RemovePod(old.Network);
+        old.Cgroup?.Dispose();
+        return Start(old.Launch.Owner, old.Name);
+    }
+
+    private string NextName(string owner)
     {
         var name = owner.Split('/')[1];
         string podName;
@@ -70,6 +87,11 @@ public sealed class LabCluster : IAsyncDisposable
                 podName = $"{name}-{new string(Enumerable.Range(0, 5).Select(_ => alphabet[Random.Shared.Next(alphabet.Length)]).ToArray())}";
             }
         }
+        return podName;
+    }
+
+    private Pod Start(string owner, string podName)
+    {
         var podRoot = Path.Combine(Root, podName);
         Directory.CreateDirectory(podRoot);
         File.SetUnixFileMode(podRoot, (UnixFileMode)0b111_101_101);
@@ -86,7 +108,9 @@ public sealed class LabCluster : IAsyncDisposable
         {
             // Its own hosts file is complete before the process starts (ip netns exec bind-mounts it at exec).
             NetworkLab.WriteHosts(network, HostsFor(network, Members(_pods).Append(new Member(launch.PodName, launch.Owner, launch.Labels, network.Address, false))));
-            pod = Pod.Start(launch, network, Path.Combine(podRoot, "log"), cgroup);
+            var log = Path.Combine(podRoot, "log");
+            for (int restart = 1; File.Exists(log); restart++) log = Path.Combine(podRoot, $"log.{restart}");
+            pod = Pod.Start(launch, network, log, cgroup);
             _pods.Add(pod);
         }
         _log($"started {owner} pod {pod}");
@@ -193,7 +217,7 @@ public sealed class LabCluster : IAsyncDisposable
         }
         foreach (var pod in Pods) pod.Signal(Pod.SigKill);
         foreach (var pod in Pods) await pod.WaitForExitAsync(TimeSpan.FromSeconds(10));
-        foreach (var pod in Pods) pod.Cgroup?.Dispose();
+        foreach (var pod in Pods.Where(p => !p.Replaced)) pod.Cgroup?.Dispose();
         _lab.Dispose();
         _http.Dispose();
         _stop.Dispose();

@@ -92,6 +92,18 @@ public sealed class NetworkLab : IDisposable
         return pod;
     }
 
+    /// <summary>Deletes a dead pod's namespace, veth and /etc/netns files, so a pod of the same name can be created.</summary>
+    public void RemovePod(PodNetwork pod)
+    {
+        lock (_gate)
+        {
+            if (!_pods.Remove(pod)) return;
+        }
+        Tool.Run("ip", ["netns", "del", pod.Namespace]);
+        Tool.Run("ip", ["link", "del", pod.HostVeth]);
+        Directory.Delete($"/etc/netns/{pod.Namespace}", recursive: true);
+    }
+
     /// <summary>Rewrites the pod's hosts file in place (the bind mount follows the inode, not the name).</summary>
     public static void WriteHosts(PodNetwork pod, string content)
     {

@@ -41,6 +41,9 @@ public sealed partial class Pod
     /// <summary>True once the harness deleted the pod (killed it on purpose): it is no endpoint any more.</summary>
     public bool Deleted { get; set; }
 
+    /// <summary>True once a StatefulSet replacement with the same name took over (its cgroup is gone).</summary>
+    public bool Replaced { get; set; }
+
     /// <summary>
     /// The wrapper around a pod's command: network namespace, then a private mount and UTS namespace in which the
     /// hostname is the pod name, every volume is a read-write mount (also at its mountPath where that path exists on

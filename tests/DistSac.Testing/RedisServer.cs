@@ -41,15 +41,18 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a server and waits until it answers PING. Retries with a new port if another process grabbed it.</summary>
-    public static async Task<RedisServer> StartAsync(string? password = null, CancellationToken ct = default)
+    /// <summary>
+    /// Starts a server and waits until it answers PING. Retries with a new port if another process grabbed it, unless
+    /// <paramref name="port"/> is given (a restart of a killed server at its old address).
+    /// </summary>
+    public static async Task<RedisServer> StartAsync(string? password = null, int? port = null, CancellationToken ct = default)
     {
         Exception? last = null;
-        for (int attempt = 0; attempt < StartAttempts; attempt++)
+        for (int attempt = 0; attempt < (port is null ? StartAttempts : 1); attempt++)
         {
             var directory = Path.Combine(Path.GetTempPath(), "distsac-redis-" + Guid.NewGuid().ToString("N"));
             Directory.CreateDirectory(directory);
-            int port = FreePort.Next();
+            int serverPort = port ?? FreePort.Next();
             var psi = new ProcessStartInfo(DefaultExecutable)
             {
                 WorkingDirectory = directory,
@@ -57,7 +60,7 @@ public sealed class RedisServer : IAsyncDisposable
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            foreach (var arg in new[] { "--port", port.ToString(), "--bind", "127.0.0.1", "--dir", directory,
+            foreach (var arg in new[] { "--port", serverPort.ToString(), "--bind", "127.0.0.1", "--dir", directory,
                          "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no" })
                 psi.ArgumentList.Add(arg);
             if (password is not null)
@@ -72,7 +75,7 @@ public sealed class RedisServer : IAsyncDisposable
             process.Start();
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
-            var server = new RedisServer(process, port, directory, password);
+            var server = new RedisServer(process, serverPort, directory, password);
             try
             {
                 await server.WaitForPingAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
@@ -87,7 +90,7 @@ public sealed class RedisServer : IAsyncDisposable
             {
                 string log;
                 lock (output) log = output.ToString();
-                last = new InvalidOperationException($"redis-server on port {port} did not start: {ex.Message}\n{log}", ex);
+                last = new InvalidOperationException($"redis-server on port {serverPort} did not start: {ex.Message}\n{log}", ex);
                 await server.DisposeAsync().ConfigureAwait(false);
             }
         }

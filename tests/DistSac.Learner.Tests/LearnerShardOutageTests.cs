@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Net;
+using DistSac.Learning;
+using DistSac.Protocol;
+using DistSac.Replay;
+using DistSac.Testing;
+
+namespace DistSac.Learner.Tests;
+
+/// <summary>
+/// A replay shard that dies mid-run (a Redis pod restarted or rescheduled) pauses the learner instead of ending the
+/// run: it reports not ready and distsac_replay_unavailable = 1, and trains on once the shard answers again, here
+/// restarted empty at the same address (no persistence), so its slice refills.
+/// </summary>
+public class LearnerShardOutageTests
+{
+    [Fact]
+    public async Task Learner_waits_out_a_shard_restart_and_goes_on_updating()
+    {
+        await using var shard0 = await RedisServer.StartAsync();
+        var shard1 = await RedisServer.StartAsync();
+        var runsRoot = Directory.CreateTempSubdirectory("distsac-learner-outage-");
+        try
+        {
+            var replayOptions = new ReplayOptions
+            {
+                RunId = "outage-" + Guid.NewGuid().ToString("N")[..12],
+                Shards = [shard0.Endpoint, shard1.Endpoint],
+                CapacityPerShard = 100_000,
+            };
+            string listen = $"http://127.0.0.1:{FreePort.Next()}";
+            var options = new LearnerOptions
+            {
+                Steps = 1_000_000_000, WarmupTransitions = 256, UpdatesPerTransition = 0, EvalInterval = 1_000_000_000, EvalEpisodes = 1,
+                LogInterval = 10, Device = "cpu", Threads = 1, RunsRoot = runsRoot.FullName, HttpListen = listen, ReplayOutageTimeoutSeconds = 120,
+            };
+            var learner = new DistributedLearner(options, new SacOptions { BatchSize = 32 }, replayOptions);
+            using var stop = new CancellationTokenSource();
+            var running = learner.RunAsync(stop.Token);
+            using var http = new HttpClient { BaseAddress = new Uri(listen) };
+            await using var feeder = await ShardedReplay.ConnectAsync(replayOptions, logger: null, CancellationToken.None);
+            await WaitForAsync(running, () => Task.FromResult(learner.Exporter.Ready), "the learner to publish its first weights");
+            await feeder.RequireMetadataAsync(CancellationToken.None);
+            await InsertAsync(feeder, firstSequence: 0, chunks: 8); // 4 chunks of 128 on each shard
+
+            double before = await WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= 30);
+
+            await shard1.KillAsync();
+            await WaitForMetricAsync(running, http, "distsac_replay_unavailable", v => v == 1);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/readyz")).StatusCode);
+            Assert.False(running.IsCompleted, "the learner ended on a shard outage");
+
+            await using var restarted = await RedisServer.StartAsync(port: shard1.Port);
+            await WaitForMetricAsync(running, http, "distsac_replay_unavailable", v => v == 0);
+            await InsertAsync(feeder, firstSequence: 8, chunks: 2); // the restarted shard refills
+            double after = await WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= before + 30);
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/readyz")).StatusCode);
+            Assert.True(after > before);
+
+            await stop.CancelAsync();
+            try
+            {
+                await running;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        finally
+        {
+            await shard1.DisposeAsync();
+            runsRoot.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>Chunks of 128 finite Pendulum records, sequence s going to shard s % 2.</summary>
+    private static async Task InsertAsync(ShardedReplay replay, long firstSequence, int chunks)
+    {
+        var layout = new TransitionRecord(3, 1);
+        var random = new Random(7);
+        var records = new byte[128 * layout.RecordBytes];
+        for (long seq = firstSequence; seq < firstSequence + chunks; seq++)
+        {
+            for (int i = 0; i < 128; i++)
+            {
+                float[] obs = [(float)random.NextDouble(), (float)random.NextDouble(), (float)random.NextDouble()];
+                float[] next = [(float)random.NextDouble(), (float)random.NextDouble(), (float)random.NextDouble()];
+                layout.Write(records.AsSpan(i * layout.RecordBytes, layout.RecordBytes), obs, [(float)random.NextDouble() - 0.5f],
+                    -(float)random.NextDouble(), next, terminated: false, policyVersion: 0);
+            }
+            await replay.InsertAsync("feeder", seq, records, 128, CancellationToken.None);
+        }
+    }
+
+    private static async Task WaitForAsync(Task running, Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (!await condition())
+        {
+            if (running.IsCompleted) await running; // surfaces the learner's exception
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            await Task.Delay(50);
+        }
+    }
+
+    private static async Task<double> WaitForMetricAsync(Task running, HttpClient http, string name, Func<double, bool> condition)
+    {
+        double value = double.NaN;
+        await WaitForAsync(running, async () =>
+        {
+            value = (await ScrapeAsync(http)).GetValueOrDefault(name, double.NaN);
+            return condition(value);
+        }, $"{name} (last {value})");
+        return value;
+    }
+
+    private static async Task<Dictionary<string, double>> ScrapeAsync(HttpClient http)
+    {
+        var values = new Dictionary<string, double>();
+        foreach (var line in (await http.GetStringAsync("/metrics")).Split('\n'))
+        {
+            if (line.Length == 0 || line[0] == '#') continue;
+            int space = line.LastIndexOf(' ');
+            values[line[..space]] = double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
+        }
+        return values;
+    }
+}
