@@ -4,12 +4,12 @@ using DistSac.Deploy.Tests;
 namespace DistSac.Cluster.Tests;
 
 /// <summary>
-/// What a container runtime takes from one target of deploy/docker/Dockerfile: ENTRYPOINT, ENV, USER and where the
-/// published files sit (the COPY destination). Read from the Dockerfile itself, so a change there changes this run.
+/// What a container runtime takes from one target of deploy/docker/Dockerfile: ENTRYPOINT, ENV, USER, WORKDIR and where
+/// the published files sit (the COPY destination). Read from the Dockerfile itself, so a change there changes this run.
 /// Only the instructions the Dockerfile uses are understood; anything else in a runtime stage fails loudly.
 /// </summary>
 public sealed record ImageStage(string Target, IReadOnlyList<string> Entrypoint, IReadOnlyDictionary<string, string> Env,
-    long Uid, long Gid, string AppDirectory)
+    long Uid, long Gid, string AppDirectory, string WorkingDirectory)
 {
     public static ImageStage Read(string dockerfilePath, string target)
     {
@@ -19,6 +19,7 @@ public sealed record ImageStage(string Target, IReadOnlyList<string> Entrypoint,
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         long uid = 0, gid = 0;
         string? appDir = null;
+        string workDir = "/";
         foreach (var raw in lines)
         {
             var line = raw.Trim();
@@ -53,7 +54,10 @@ public sealed record ImageStage(string Target, IReadOnlyList<string> Entrypoint,
                 case "COPY":
                     appDir = rest.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1];
                     break;
-                case "WORKDIR" or "EXPOSE" or "CMD":
+                case "WORKDIR":
+                    workDir = rest;
+                    break;
+                case "EXPOSE" or "CMD":
                     break;
                 default:
                     throw new InvalidDataException($"{dockerfilePath}: '{instruction}' in runtime stage '{target}' is not modelled by the cluster-shaped run.");
@@ -61,7 +65,7 @@ public sealed record ImageStage(string Target, IReadOnlyList<string> Entrypoint,
         }
         if (entrypoint is null || appDir is null)
             throw new InvalidDataException($"{dockerfilePath}: no stage '{target}' with ENTRYPOINT and COPY.");
-        return new ImageStage(target, entrypoint, env, uid, gid, appDir);
+        return new ImageStage(target, entrypoint, env, uid, gid, appDir, workDir);
     }
 
     public static string DockerfilePath => Path.Combine(RenderedOverlay.RepositoryRoot(), "deploy", "docker", "Dockerfile");

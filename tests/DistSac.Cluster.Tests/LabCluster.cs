@@ -228,7 +228,10 @@ public sealed class LabCluster : IAsyncDisposable
     /// <summary>Runs a command inside the pod (its namespaces, mounts, user and environment), as an exec probe does.</summary>
     public async Task<int> ExecAsync(Pod pod, IEnumerable<string> command, CancellationToken ct)
     {
-        var psi = new ProcessStartInfo("ip") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo("ip")
+        {
+            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = pod.Launch.WorkingDirectory,
+        };
         foreach (var a in Pod.Wrap(pod.Network, pod.Launch, command)) psi.ArgumentList.Add(a);
         psi.Environment.Clear();
         foreach (var (k, v) in pod.Launch.Env) psi.Environment[k] = v;

@@ -76,6 +76,7 @@ public sealed partial class Pod
         var psi = new ProcessStartInfo("/bin/sh")
         {
             RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
+            WorkingDirectory = launch.WorkingDirectory,
         };
         // Outermost, before `ip netns exec` mounts a fresh /sys without the cgroup file systems: join the pod's cgroups.
         var join = string.Concat((cgroup?.ProcsFiles ?? []).Select(f => $"echo $$ > {Quote(f)} && "));

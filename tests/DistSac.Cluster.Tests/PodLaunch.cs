@@ -8,7 +8,7 @@ namespace DistSac.Cluster.Tests;
 public sealed record PodLaunch(
     string PodName, string Owner, IReadOnlyDictionary<string, string> Labels, V1Container Container,
     IReadOnlyList<string> Argv, IReadOnlyDictionary<string, string> Env, long Uid, long Gid,
-    IReadOnlyDictionary<string, string> VolumeDirectories, bool ReadOnlyRootFilesystem);
+    IReadOnlyDictionary<string, string> VolumeDirectories, bool ReadOnlyRootFilesystem, string WorkingDirectory);
 
 /// <summary>
 /// Turns a pod template of the rendered overlay into a <see cref="PodLaunch"/> the way Kubernetes builds a container:
@@ -89,7 +89,11 @@ public sealed class PodTemplateResolver(RenderedOverlay overlay, IReadOnlyDictio
 
         var labels = template.Metadata.Labels?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? [];
         bool readOnlyRoot = container.SecurityContext?.ReadOnlyRootFilesystem == true;
-        return new PodLaunch(podName, owner, labels, container, argv, env, uid, gid, volumes, readOnlyRoot);
+        // The container's working directory (workingDir, else the image's WORKDIR), never the test's own: a process
+        // started from a directory under /tmp would lose it when the pod's /tmp emptyDir is mounted over it.
+        var workDir = Rewrite(container.WorkingDir ?? image?.Stage.WorkingDirectory ?? "/", rewrites);
+        if (!Directory.Exists(workDir)) workDir = "/";
+        return new PodLaunch(podName, owner, labels, container, argv, env, uid, gid, volumes, readOnlyRoot, workDir);
     }
 
     /// <summary>Kubernetes' $(VAR) expansion: defined variables are replaced, `$$` escapes, anything else stays as written.</summary>
