@@ -69,8 +69,10 @@ public static class ReplayCommand
             }
             catch (Exception e) when (e is ReplayUnavailableException or IOException)
             {
-                // An unreachable shard or a port in use: one line naming it, not a stack trace.
-                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                // An unreachable shard or a port in use: one line naming it, not a stack trace. A missing file or
+                // directory (e.g. a working directory that vanished) says only the path, so name the kind too.
+                var what = e is FileNotFoundException or DirectoryNotFoundException ? $"{e.GetType().Name}: " : "";
+                await Console.Error.WriteLineAsync($"error: {what}{e.Message}");
                 return 1;
             }
         });
