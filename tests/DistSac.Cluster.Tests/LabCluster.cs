@@ -16,7 +16,7 @@ namespace DistSac.Cluster.Tests;
 /// selector matches (all running pods where publishNotReadyAddresses), StatefulSet pods also as pod.service. A ClusterIP
 /// Service resolves like a headless one (no kube-proxy here, so no virtual IP).
 /// </summary>
-public sealed class LabCluster : IAsyncDisposable
+public sealed partial class LabCluster : IAsyncDisposable
 {
     private readonly RenderedOverlay _overlay;
     private readonly PodTemplateResolver _resolver;
@@ -153,44 +153,6 @@ public sealed class LabCluster : IAsyncDisposable
         _log($"ready: {pod}");
     }
 
-    /// <summary>Runs a probe of the pod's container once, exactly as written in the manifest.</summary>
-    public async Task<bool> ProbeAsync(Pod pod, V1Probe probe, CancellationToken ct)
-    {
-        var timeout = TimeSpan.FromSeconds(Math.Max(1, probe.TimeoutSeconds ?? 1));
-        try
-        {
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            cts.CancelAfter(timeout);
-            var address = pod.Network.Address;
-            if (probe.HttpGet is { } get)
-            {
-                var port = PortNumber(pod.Launch.Container, get.Port.Value);
-                using var response = await _http.GetAsync($"http://{address}:{port}{get.Path}", cts.Token);
-                return (int)response.StatusCode is >= 200 and < 400;
-            }
-            if (probe.Grpc is { } grpc)
-            {
-                using var channel = GrpcChannel.ForAddress($"http://{address}:{grpc.Port}");
-                var reply = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest { Service = grpc.Service ?? "" }, cancellationToken: cts.Token);
-                return reply.Status == HealthCheckResponse.Types.ServingStatus.Serving;
-            }
-            if (probe.TcpSocket is { } tcp)
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(address, PortNumber(pod.Launch.Container, tcp.Port.Value), cts.Token);
-                return true;
-            }
-            if (probe.Exec is { } exec)
-                return await ExecAsync(pod, exec.Command, cts.Token) == 0;
-            throw new NotSupportedException($"{pod.Launch.Owner}: a probe with no handler");
-        }
-        catch (Exception ex) when (ex is HttpRequestException or Grpc.Core.RpcException or SocketException or OperationCanceledException or IOException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>Prometheus text from the pod's named container port, as name{labels} -> value.</summary>
     public async Task<Dictionary<string, double>> ScrapeAsync(Pod pod, string portName)
     {
         var port = PortNumber(pod.Launch.Container, portName);
@@ -224,111 +186,4 @@ public sealed class LabCluster : IAsyncDisposable
     }
 
     private V1PodTemplateSpec TemplateOf(Pod pod) => _overlay.PodTemplates().Single(t => t.Owner == pod.Launch.Owner).Template;
-
-    /// <summary>Runs a command inside the pod (its namespaces, mounts, user and environment), as an exec probe does.</summary>
-    public async Task<int> ExecAsync(Pod pod, IEnumerable<string> command, CancellationToken ct)
-    {
-        var psi = new ProcessStartInfo("ip")
-        {
-            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = pod.Launch.WorkingDirectory,
-        };
-        foreach (var a in Pod.Wrap(pod.Network, pod.Launch, command)) psi.ArgumentList.Add(a);
-        psi.Environment.Clear();
-        foreach (var (k, v) in pod.Launch.Env) psi.Environment[k] = v;
-        using var process = Process.Start(psi)!;
-        var drain = Task.WhenAll(process.StandardOutput.ReadToEndAsync(ct), process.StandardError.ReadToEndAsync(ct));
-        try
-        {
-            await process.WaitForExitAsync(ct);
-            await drain;
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill();
-            throw;
-        }
-        return process.ExitCode;
-    }
-
-    private async Task KubeletLoopAsync(CancellationToken ct)
-    {
-        while (!ct.IsCancellationRequested)
-        {
-            var probes = Pods.Where(p => !p.Deleted && !p.HasExited).Select(async pod =>
-            {
-                var probe = pod.Launch.Container.ReadinessProbe;
-                pod.Ready = probe is null || await ProbeAsync(pod, probe, ct);
-            });
-            foreach (var pod in Pods.Where(p => p.HasExited)) pod.Ready = false;
-            try
-            {
-                await Task.WhenAll(probes);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-            RefreshEndpoints(force: false);
-            await Task.Delay(1000, ct).ContinueWith(_ => { }, TaskScheduler.Default);
-        }
-    }
-
-    private void RefreshEndpoints(bool force)
-    {
-        lock (_gate)
-        {
-            var key = string.Join(',', _pods.Select(p => $"{p.Name}:{p.Ready}:{p.Deleted}:{p.HasExited}"));
-            if (!force && key == _endpointsKey) return;
-            _endpointsKey = key;
-            foreach (var pod in _pods.Where(p => !p.Deleted))
-                NetworkLab.WriteHosts(pod.Network, HostsFor(pod.Network, Members(_pods)));
-        }
-    }
-
-    /// <summary>A pod as the endpoints controller sees it.</summary>
-    private readonly record struct Member(string Name, string Owner, IReadOnlyDictionary<string, string> Labels, System.Net.IPAddress Address, bool Ready);
-
-    private static IEnumerable<Member> Members(IEnumerable<Pod> pods) =>
-        pods.Where(p => !p.Deleted && !p.HasExited).Select(p => new Member(p.Name, p.Launch.Owner, p.Launch.Labels, p.Network.Address, p.Ready)).ToList();
-
-    /// <summary>What Service and pod names resolve to inside pod <paramref name="self"/>.</summary>
-    private string HostsFor(PodNetwork self, IEnumerable<Member> members)
-    {
-        var sb = new StringBuilder("127.0.0.1 localhost\n");
-        sb.Append(CultureInfo.InvariantCulture, $"{self.Address} {self.PodName}\n");
-        var ns = Namespace;
-        foreach (var svc in _overlay.OfKind<V1Service>())
-        {
-            var name = svc.Metadata.Name;
-            bool notReadyToo = svc.Spec.PublishNotReadyAddresses == true;
-            foreach (var m in members)
-            {
-                if (!Matches(svc.Spec.Selector, m.Labels) || !m.Ready && !notReadyToo) continue;
-                sb.Append(CultureInfo.InvariantCulture, $"{m.Address} {name} {name}.{ns} {name}.{ns}.svc {name}.{ns}.svc.cluster.local\n");
-                if (svc.Spec.ClusterIP == "None" && ServiceNameOf(m.Owner) == name)
-                    sb.Append(CultureInfo.InvariantCulture, $"{m.Address} {m.Name}.{name} {m.Name}.{name}.{ns} {m.Name}.{name}.{ns}.svc.cluster.local\n");
-            }
-        }
-        return sb.ToString();
-    }
-
-    private string? ServiceNameOf(string owner) =>
-        _overlay.OfKind<V1StatefulSet>().FirstOrDefault(s => $"StatefulSet/{s.Metadata.Name}" == owner)?.Spec.ServiceName;
-
-    private static bool Matches(IDictionary<string, string>? selector, IReadOnlyDictionary<string, string> labels) =>
-        selector is { Count: > 0 } && selector.All(kv => labels.TryGetValue(kv.Key, out var v) && v == kv.Value);
-
-    /// <summary>No kube-proxy, so a ClusterIP is a reserved lab address nothing answers on; only the service-link variables carry it.</summary>
-    private string? ServiceLinkAddress(string service)
-    {
-        var clusterIpServices = _overlay.OfKind<V1Service>().Where(s => s.Spec.ClusterIP != "None").Select(s => s.Metadata.Name).ToList();
-        int i = clusterIpServices.IndexOf(service);
-        return i < 0 ? null : _lab.Prefix + (254 - i).ToString(CultureInfo.InvariantCulture);
-    }
-
-    private static int PortNumber(V1Container container, string port) =>
-        int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
-            ? n
-            : container.Ports?.SingleOrDefault(p => p.Name == port)?.ContainerPort
-              ?? throw new InvalidOperationException($"container {container.Name} has no port named '{port}'");
 }
