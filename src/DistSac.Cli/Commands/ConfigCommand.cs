@@ -94,6 +94,7 @@ public static class ConfigCommand
     {
         if (t.IsArray) return TypeName(t.GetElementType()!) + "[]";
         if (Nullable.GetUnderlyingType(t) is { } inner) return TypeName(inner) + "?";
+        if (t.IsEnum) return string.Join('|', Enum.GetNames(t)); // the accepted values, not the CLR type's name
         return t == typeof(string) ? "string" : t == typeof(int) ? "int" : t == typeof(long) ? "long"
             : t == typeof(double) ? "double" : t == typeof(bool) ? "bool" : t.Name;
     }
