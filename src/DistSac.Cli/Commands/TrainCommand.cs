@@ -28,16 +28,10 @@ public static class TrainCommand
             new("--device", "Train:Device", "auto (CUDA when available), cpu or cuda.", typeof(string)),
             new("--threads", "Train:Threads", "Torch CPU threads (0 = all cores).", typeof(int)),
             new("--stop-at-eval-return", "Train:StopAtEvalReturn", "Stop once a deterministic evaluation reaches this mean return.", typeof(double)),
-            new("--batch-size", "Sac:BatchSize", "Minibatch size (default 256).", typeof(int)),
-            new("--gamma", "Sac:Gamma", "Discount (default 0.99).", typeof(double)),
-            new("--tau", "Sac:Tau", "Polyak coefficient for critic targets (default 0.005).", typeof(double)),
-            new("--initial-alpha", "Sac:InitialAlpha", "Initial temperature (default 0.2).", typeof(double)),
-            new("--actor-lr", "Sac:ActorLearningRate", "Actor Adam learning rate.", typeof(double)),
-            new("--critic-lr", "Sac:CriticLearningRate", "Critic Adam learning rate.", typeof(double)),
-            new("--alpha-lr", "Sac:AlphaLearningRate", "Temperature Adam learning rate.", typeof(double)),
         };
+        flags.AddRange(CommonFlags.Sac());
         var configOption = new Option<string>("--config") { Description = "JSON configuration file (sections Train and Sac)." };
-        var hiddenOption = new Option<string>("--hidden") { Description = "Hidden layer sizes, comma separated (default 256,256)." };
+        var hiddenOption = CommonFlags.Hidden();
         var command = new Command("train", "Train SAC in one process (in-memory replay) and write runs/<id>/.");
         command.Options.Add(configOption);
         command.Options.Add(hiddenOption);
