@@ -168,7 +168,7 @@ public static partial class DistributedBenchCommand
 
             long inserted0 = (await replay.ReadStatsAsync(ct)).TotalInserted;
             var meter = CpuMeter.Start(servers);
-            double workersCpu0 = children.Sum(c => RedisLauncher.CpuSeconds(c.Pid));
+            double workersCpu0 = children.Sum(c => ProcessCpuTime.Seconds(c.Pid));
             long started = Stopwatch.GetTimestamp();
             for (var end = duration; Stopwatch.GetElapsedTime(started) < end;)
             {
@@ -178,7 +178,7 @@ public static partial class DistributedBenchCommand
             }
             long inserted1 = (await replay.ReadStatsAsync(ct)).TotalInserted;
             double elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            double workersCores = (children.Sum(c => RedisLauncher.CpuSeconds(c.Pid)) - workersCpu0) / elapsed;
+            double workersCores = (children.Sum(c => ProcessCpuTime.Seconds(c.Pid)) - workersCpu0) / elapsed;
             return ((inserted1 - inserted0) / elapsed, meter.Stop(), workersCores);
         }
         finally

@@ -123,7 +123,7 @@ public static partial class DistributedBenchCommand
             return self.TotalProcessorTime.TotalSeconds;
         }
 
-        private double RedisCpu() => _servers.Sum(s => RedisLauncher.CpuSeconds(s.Pid));
+        private double RedisCpu() => _servers.Sum(s => ProcessCpuTime.Seconds(s.Pid));
     }
 
     private static Option<T> Opt<T>(string name, T defaultValue, string description) =>
