@@ -1,11 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.RegularExpressions;
-using DistSac.Deploy.Tests;
-using k8s.Models;
 using StackExchange.Redis;
-using Xunit.Abstractions;
 
 namespace DistSac.Cluster.Tests;
 
@@ -56,6 +51,27 @@ public sealed partial class ClusterShapedRunTests
                                    $"updates {m.GetValueOrDefault("distsac_updates_total")}, workers active {m.GetValueOrDefault("distsac_workers_active")}");
     }
 
+    /// <summary>Scales the given workers to 0 (SIGTERM, exit 0) and reads what each logged as stepped and acknowledged when it stopped.</summary>
+    private static async Task<Dictionary<string, (long Steps, long Acked)>> StopWorkersAsync(LabCluster cluster, IEnumerable<Pod> workers)
+    {
+        var acknowledged = new Dictionary<string, (long Steps, long Acked)>(StringComparer.Ordinal);
+        foreach (var w in workers)
+        {
+            Assert.Equal(0, await cluster.TerminateAsync(w));
+            var stopped = WorkerStopped().Match(w.ReadLog());
+            Assert.True(stopped.Success, $"worker {w} did not log its final counts:\n{w.LogTail()}");
+            acknowledged[w.Name] = (long.Parse(stopped.Groups[1].Value, CultureInfo.InvariantCulture), long.Parse(stopped.Groups[2].Value, CultureInfo.InvariantCulture));
+        }
+        return acknowledged;
+    }
+
+    /// <summary>A connection to a Redis pod's address from the host, as the audit needs it.</summary>
+    private static async Task<ConnectionMultiplexer> ConnectRedisAsync(Pod redis, string password) =>
+        await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
+        {
+            EndPoints = { $"{redis.Network.Address}:6379" }, Password = password, AbortOnConnectFail = true,
+        });
+
     /// <summary>
     /// Per worker, what each shard's insert script counted (shard:i:workers) against what the worker said was acknowledged.
     /// A worker that stopped cleanly with nothing outstanding must match exactly; the killed one must have at least
@@ -68,10 +84,7 @@ public sealed partial class ClusterShapedRunTests
         long totals = 0;
         for (int i = 0; i < redis.Count; i++)
         {
-            await using var connection = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
-            {
-                EndPoints = { $"{redis[i].Network.Address}:6379" }, Password = password, AbortOnConnectFail = true,
-            });
+            await using var connection = await ConnectRedisAsync(redis[i], password);
             var db = connection.GetDatabase();
             foreach (var e in await db.HashGetAllAsync($"distsac:{runId}:shard:{i}:workers"))
             {

@@ -1,10 +1,7 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Security.Cryptography;
-using System.Text.RegularExpressions;
 using DistSac.Deploy.Tests;
 using k8s.Models;
-using StackExchange.Redis;
 using Xunit.Abstractions;
 
 namespace DistSac.Cluster.Tests;
@@ -85,14 +82,7 @@ public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestO
             m = await WaitForLearnerAsync(cluster, learner, "the replacement worker is counted", x => x["distsac_workers_seen"] == 4 && x["distsac_workers_active"] >= 3);
 
             // Phase 6: scale workers to 0 (SIGTERM: each flushes and reports what was acknowledged), then audit Redis.
-            var acknowledged = new Dictionary<string, (long Steps, long Acked)>(StringComparer.Ordinal);
-            foreach (var w in workers.Where(w => w != victim))
-            {
-                Assert.Equal(0, await cluster.TerminateAsync(w));
-                var stopped = WorkerStopped().Match(w.ReadLog());
-                Assert.True(stopped.Success, $"worker {w} did not log its final counts:\n{w.LogTail()}");
-                acknowledged[w.Name] = (long.Parse(stopped.Groups[1].Value, CultureInfo.InvariantCulture), long.Parse(stopped.Groups[2].Value, CultureInfo.InvariantCulture));
-            }
+            var acknowledged = await StopWorkersAsync(cluster, workers.Where(w => w != victim));
             await AuditReplayAsync(redis, secret["password"], runId, acknowledged, (victim.Name, victimAcked));
 
             // Phase 7: the learner stops cleanly with a checkpoint on its volume (exit 130: stopped before its step target,
@@ -156,14 +146,7 @@ public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestO
                 x => x["distsac_env_steps"] >= m["distsac_env_steps"] + 1_500 && x["distsac_updates_total"] >= m["distsac_updates_total"] + 300);
             Assert.True(await ShardTotalAsync(redis[1], secret["password"], runId, 1) > after, "the restarted shard takes no new transitions");
 
-            var acknowledged = new Dictionary<string, (long Steps, long Acked)>(StringComparer.Ordinal);
-            foreach (var w in workers)
-            {
-                Assert.Equal(0, await cluster.TerminateAsync(w));
-                var stopped = WorkerStopped().Match(w.ReadLog());
-                Assert.True(stopped.Success, $"worker {w} did not log its final counts:\n{w.LogTail()}");
-                acknowledged[w.Name] = (long.Parse(stopped.Groups[1].Value, CultureInfo.InvariantCulture), long.Parse(stopped.Groups[2].Value, CultureInfo.InvariantCulture));
-            }
+            var acknowledged = await StopWorkersAsync(cluster, workers);
             await AuditReplayAsync(redis, secret["password"], runId, acknowledged, killed: null);
 
             Assert.Equal(130, await cluster.TerminateAsync(learner));
@@ -196,10 +179,7 @@ public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestO
 
     private static async Task<long> ShardTotalAsync(Pod redis, string password, string runId, int shard)
     {
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
-        {
-            EndPoints = { $"{redis.Network.Address}:6379" }, Password = password, AbortOnConnectFail = true,
-        });
+        await using var connection = await ConnectRedisAsync(redis, password);
         var total = await connection.GetDatabase().HashGetAsync($"distsac:{runId}:shard:{shard}:state", "total");
         return total.IsNull ? 0 : (long)total;
     }

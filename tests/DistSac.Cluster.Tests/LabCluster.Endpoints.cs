@@ -1,10 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
 using System.Text;
-using DistSac.Deploy.Tests;
-using Grpc.Health.V1;
-using Grpc.Net.Client;
 using k8s.Models;
 
 namespace DistSac.Cluster.Tests;

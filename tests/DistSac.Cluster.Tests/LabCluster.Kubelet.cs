@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
-using System.Text;
-using DistSac.Deploy.Tests;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using k8s.Models;
@@ -53,14 +51,7 @@ public sealed partial class LabCluster
     /// <summary>Runs a command inside the pod (its namespaces, mounts, user and environment), as an exec probe does.</summary>
     public async Task<int> ExecAsync(Pod pod, IEnumerable<string> command, CancellationToken ct)
     {
-        var psi = new ProcessStartInfo("ip")
-        {
-            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = pod.Launch.WorkingDirectory,
-        };
-        foreach (var a in Pod.Wrap(pod.Network, pod.Launch, command)) psi.ArgumentList.Add(a);
-        psi.Environment.Clear();
-        foreach (var (k, v) in pod.Launch.Env) psi.Environment[k] = v;
-        using var process = Process.Start(psi)!;
+        using var process = Process.Start(Pod.StartInfo(pod.Launch, pod.Network, command))!;
         var drain = Task.WhenAll(process.StandardOutput.ReadToEndAsync(ct), process.StandardError.ReadToEndAsync(ct));
         try
         {

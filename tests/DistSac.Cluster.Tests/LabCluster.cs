@@ -1,10 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
-using System.Text;
 using DistSac.Deploy.Tests;
-using Grpc.Health.V1;
-using Grpc.Net.Client;
+using DistSac.Testing;
 using k8s.Models;
 
 namespace DistSac.Cluster.Tests;
@@ -157,14 +154,7 @@ public sealed partial class LabCluster : IAsyncDisposable
     {
         var port = PortNumber(pod.Launch.Container, portName);
         var text = await _http.GetStringAsync($"http://{pod.Network.Address}:{port}/metrics");
-        var values = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var line in text.Split('\n'))
-        {
-            if (line.Length == 0 || line[0] == '#') continue;
-            int space = line.LastIndexOf(' ');
-            values[line[..space]] = double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
-        }
-        return values;
+        return PrometheusText.Parse(text);
     }
 
     public async ValueTask DisposeAsync()

@@ -99,9 +99,7 @@ public sealed class NetworkLab : IDisposable
         {
             if (!_pods.Remove(pod)) return;
         }
-        Tool.Run("ip", ["netns", "del", pod.Namespace]);
-        Tool.Run("ip", ["link", "del", pod.HostVeth]);
-        Directory.Delete($"/etc/netns/{pod.Namespace}", recursive: true);
+        Delete(pod);
     }
 
     /// <summary>Rewrites the pod's hosts file in place (the bind mount follows the inode, not the name).</summary>
@@ -122,19 +120,21 @@ public sealed class NetworkLab : IDisposable
             _disposed = true;
             pods = [.. _pods];
         }
-        foreach (var pod in pods)
-        {
-            Tool.Run("ip", ["netns", "del", pod.Namespace]);
-            Tool.Run("ip", ["link", "del", pod.HostVeth]);
-            try
-            {
-                Directory.Delete($"/etc/netns/{pod.Namespace}", recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
+        foreach (var pod in pods) Delete(pod);
         Tool.Run("ip", ["link", "del", Bridge]);
+    }
+
+    private static void Delete(PodNetwork pod)
+    {
+        Tool.Run("ip", ["netns", "del", pod.Namespace]);
+        Tool.Run("ip", ["link", "del", pod.HostVeth]);
+        try
+        {
+            Directory.Delete($"/etc/netns/{pod.Namespace}", recursive: true);
+        }
+        catch (IOException)
+        {
+        }
     }
 
     private static void Ip(params string[] args)

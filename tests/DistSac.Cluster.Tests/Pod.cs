@@ -71,18 +71,28 @@ public sealed partial class Pod
             ? path
             : throw new ArgumentException($"'{path}' is not a plain path.", nameof(path));
 
-    public static Pod Start(PodLaunch launch, PodNetwork network, string logPath, PodCgroup? cgroup)
+    /// <summary>
+    /// How to start <paramref name="argv"/> inside the pod: its wrapper (<see cref="Wrap"/>), the container's environment
+    /// and working directory, output redirected. With <paramref name="cgroup"/>, the outermost shell joins the pod's
+    /// cgroups first (before `ip netns exec` mounts a fresh /sys without the cgroup file systems).
+    /// </summary>
+    public static ProcessStartInfo StartInfo(PodLaunch launch, PodNetwork network, IEnumerable<string> argv, PodCgroup? cgroup = null)
     {
         var psi = new ProcessStartInfo("/bin/sh")
         {
             RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
             WorkingDirectory = launch.WorkingDirectory,
         };
-        // Outermost, before `ip netns exec` mounts a fresh /sys without the cgroup file systems: join the pod's cgroups.
         var join = string.Concat((cgroup?.ProcsFiles ?? []).Select(f => $"echo $$ > {Quote(f)} && "));
-        foreach (var a in (string[])["-c", join + "exec \"$@\"", "pod", "ip", .. Wrap(network, launch, launch.Argv)]) psi.ArgumentList.Add(a);
+        foreach (var a in (string[])["-c", join + "exec \"$@\"", "pod", "ip", .. Wrap(network, launch, argv)]) psi.ArgumentList.Add(a);
         psi.Environment.Clear();
         foreach (var (k, v) in launch.Env) psi.Environment[k] = v;
+        return psi;
+    }
+
+    public static Pod Start(PodLaunch launch, PodNetwork network, string logPath, PodCgroup? cgroup)
+    {
+        var psi = StartInfo(launch, network, launch.Argv, cgroup);
         var log = new StreamWriter(logPath, append: false) { AutoFlush = true };
         log.WriteLine($"# {launch.Owner} pod {launch.PodName} at {network.Address}: {string.Join(' ', launch.Argv)}");
         var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start pod {launch.PodName}");

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using DistSac.Learning;
 using DistSac.Replay;
@@ -79,13 +78,6 @@ public class LearnerProbeTests
     {
         var response = await http.GetAsync("/metrics");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var values = new Dictionary<string, double>();
-        foreach (var line in (await response.Content.ReadAsStringAsync()).Split('\n'))
-        {
-            if (line.Length == 0 || line[0] == '#') continue;
-            int space = line.LastIndexOf(' ');
-            values[line[..space]] = double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
-        }
-        return values;
+        return PrometheusText.Parse(await response.Content.ReadAsStringAsync());
     }
 }

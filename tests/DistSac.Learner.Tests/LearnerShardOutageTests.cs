@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using DistSac.Learning;
 using DistSac.Protocol;
@@ -114,15 +113,6 @@ public class LearnerShardOutageTests
         return value;
     }
 
-    private static async Task<Dictionary<string, double>> ScrapeAsync(HttpClient http)
-    {
-        var values = new Dictionary<string, double>();
-        foreach (var line in (await http.GetStringAsync("/metrics")).Split('\n'))
-        {
-            if (line.Length == 0 || line[0] == '#') continue;
-            int space = line.LastIndexOf(' ');
-            values[line[..space]] = double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
-        }
-        return values;
-    }
+    private static async Task<Dictionary<string, double>> ScrapeAsync(HttpClient http) =>
+        PrometheusText.Parse(await http.GetStringAsync("/metrics"));
 }

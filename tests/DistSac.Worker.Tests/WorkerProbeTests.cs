@@ -1,7 +1,6 @@
-using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using DistSac.Envs;
+using DistSac.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DistSac.Worker.Tests;
@@ -12,7 +11,7 @@ public class WorkerProbeTests
     [Fact]
     public async Task Healthz_Answers_AndReadyz_Is503_WhileTheGatewayIsUnreachable()
     {
-        string listen = $"http://127.0.0.1:{FreePort()}";
+        string listen = $"http://127.0.0.1:{FreePort.Next()}";
         var options = new WorkerOptions { Gateway = "http://127.0.0.1:1", WorkerId = "probe-worker", HttpListen = listen, PushTimeoutMs = 500 };
         using var stop = new CancellationTokenSource();
         var running = new RolloutWorker(options, NullLoggerFactory.Instance).RunAsync(stop.Token);
@@ -33,7 +32,7 @@ public class WorkerProbeTests
         var pendulum = EnvironmentRegistry.GetSpec("Pendulum-v1");
         gateway.PublishWeights(7, RandomActor.Create(pendulum, [16, 16], seed: 1, version: 7).ToBytes());
         await using var server = await GatewayServer.StartNewAsync(gateway);
-        string listen = $"http://127.0.0.1:{FreePort()}";
+        string listen = $"http://127.0.0.1:{FreePort.Next()}";
         var options = WorkerGatewayTests.Options(server, envs: 4, batch: 16) with { HttpListen = listen };
         using var stop = new CancellationTokenSource();
         var worker = new RolloutWorker(options, NullLoggerFactory.Instance);
@@ -72,14 +71,7 @@ public class WorkerProbeTests
     {
         var response = await http.GetAsync("/metrics");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var values = new Dictionary<string, double>();
-        foreach (var line in (await response.Content.ReadAsStringAsync()).Split('\n'))
-        {
-            if (line.Length == 0 || line[0] == '#') continue;
-            var parts = line.Split(' ');
-            values[parts[0]] = double.Parse(parts[1], CultureInfo.InvariantCulture);
-        }
-        return values;
+        return PrometheusText.Parse(await response.Content.ReadAsStringAsync());
     }
 
     private static async Task<HttpResponseMessage> GetEventuallyAsync(HttpClient http, string path)
@@ -95,14 +87,5 @@ public class WorkerProbeTests
                 await Task.Delay(100);
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }
