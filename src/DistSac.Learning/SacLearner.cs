@@ -26,6 +26,9 @@ public sealed class SacLearner : IDisposable
     private readonly ParameterBlock _logAlphaBlock;
     private readonly Generator _generator;
     private readonly Tensor _tau;
+    // Long-lived Scalars (see TorchScalars for why never a temporary one on the update path).
+    private readonly Scalar _gamma;
+    private readonly Scalar _targetEntropy;
     private readonly CriticStream? _criticStream;
     private readonly TwinCritic? _criticSnapshot;
     private readonly ManualResetEventSlim _nextActionsReady = new(false);
@@ -53,12 +56,15 @@ public sealed class SacLearner : IDisposable
         _logAlphaBlock.Add("log_alpha", 1);
         _logAlphaBlock.Build(device, requiresGrad: true);
         using (var scope = NewDisposeScope())
-        using (no_grad()) _logAlphaBlock.Values.fill_(Math.Log(options.InitialAlpha));
+        using (var initialLogAlpha = Math.Log(options.InitialAlpha).ToScalar())
+        using (no_grad()) _logAlphaBlock.Values.fill_(initialLogAlpha);
 
         _actorOptimizer = new FlatAdam(Actor.Parameters, options.ActorLearningRate);
         _criticOptimizer = new FlatAdam(Critic.Parameters, options.CriticLearningRate);
         _alphaOptimizer = options.LearnAlpha ? new FlatAdam(_logAlphaBlock, options.AlphaLearningRate) : null;
         _tau = torch.tensor((float)options.Tau, device: device);
+        _gamma = options.Gamma.ToScalar();
+        _targetEntropy = TargetEntropy.ToScalar();
 
         if (concurrentStreams && device.type == DeviceType.CPU)
         {
@@ -93,7 +99,7 @@ public sealed class SacLearner : IDisposable
             var nextQ = CriticTarget.MinQ(nextObservations, nextActions);
             var softValue = nextQ.sub_(nextLogProb.mul(alpha));
             var notDone = torch.ones_like(terminated).sub_(terminated);
-            return torch.addcmul(rewards, notDone, softValue, _options.Gamma);
+            return torch.addcmul(rewards, notDone, softValue, _gamma);
         }
     }
 
@@ -114,7 +120,7 @@ public sealed class SacLearner : IDisposable
             // a' ~ pi(.|s') is drawn by the actor half meanwhile (it owns the actor and its noise generator).
             _nextActionsReady.Wait();
             var target = CriticTargetValues(rewards, nextObservations, terminated, alpha, nextActions, nextLogProb);
-            var loss = F.mse_loss(q1, target).add(F.mse_loss(q2, target));
+            var loss = F.mse_loss(q1, target).add(F.mse_loss(q2, target), TorchScalars.One);
             _criticOptimizer.ZeroGrad();
             loss.backward();
             _criticOptimizer.Step();
@@ -173,7 +179,7 @@ public sealed class SacLearner : IDisposable
         _actorOptimizer.Step();
 
         // J(alpha) = E[-log_alpha (log pi + target_entropy)], log pi treated as a constant.
-        var alphaLoss = -(LogAlpha * logProb.detach().add(TargetEntropy)).mean();
+        var alphaLoss = -(LogAlpha * logProb.detach().add(_targetEntropy, TorchScalars.One)).mean();
         if (_alphaOptimizer is not null)
         {
             _alphaOptimizer.ZeroGrad();
@@ -213,6 +219,8 @@ public sealed class SacLearner : IDisposable
         _nextActionsReady.Dispose();
         _lastStats?.Dispose();
         _tau.Dispose();
+        _gamma.Dispose();
+        _targetEntropy.Dispose();
         _generator.Dispose();
         _actorOptimizer.Dispose();
         _criticOptimizer.Dispose();

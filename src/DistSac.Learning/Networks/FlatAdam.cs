@@ -54,13 +54,21 @@ public sealed class FlatAdam : IDisposable
             return;
         }
         using var scope = NewDisposeScope();
+        // Scalars held by `using` locals stay alive through each call (see TorchScalars for why that matters).
+        using var beta1 = _beta1.ToScalar();
+        using var oneMinusBeta1 = (1 - _beta1).ToScalar();
+        using var beta2 = _beta2.ToScalar();
+        using var oneMinusBeta2 = (1 - _beta2).ToScalar();
+        using var sqrtBiasCorrection2 = Math.Sqrt(biasCorrection2).ToScalar();
+        using var epsilon = _epsilon.ToScalar();
+        using var stepSize = (-LearningRate / biasCorrection1).ToScalar();
         using (no_grad())
         {
             var g = _block.Gradients;
-            _firstMoment.mul_(_beta1).add_(g, 1 - _beta1);
-            _secondMoment.mul_(_beta2).addcmul_(g, g, 1 - _beta2);
-            var denominator = _secondMoment.sqrt().div_(Math.Sqrt(biasCorrection2)).add_(_epsilon);
-            _block.Values.addcdiv_(_firstMoment, denominator, -LearningRate / biasCorrection1);
+            _firstMoment.mul_(beta1).add_(g, oneMinusBeta1);
+            _secondMoment.mul_(beta2).addcmul_(g, g, oneMinusBeta2);
+            var denominator = _secondMoment.sqrt().div_(sqrtBiasCorrection2).add_(epsilon, TorchScalars.One);
+            _block.Values.addcdiv_(_firstMoment, denominator, stepSize);
         }
     }
 

@@ -20,7 +20,9 @@ public sealed class SquashedGaussianActor : IDisposable
     private readonly int[] _biasIndex;
     private readonly Tensor _actionScale;
     private readonly Tensor _actionBias;
-    private readonly double _logProbConstant;
+    private readonly Scalar _logProbConstant;
+    private static readonly Scalar LogStdMinScalar = LogStdMin.ToScalar();
+    private static readonly Scalar LogStdMaxScalar = LogStdMax.ToScalar();
 
     public SquashedGaussianActor(int observationSize, int actionSize, IReadOnlyList<int> hiddenSizes, float[] actionLow, float[] actionHigh, Device device)
     {
@@ -65,7 +67,7 @@ public sealed class SquashedGaussianActor : IDisposable
         _actionBias = tensor(bias, device: device);
         // Constant part of log pi(a|s): -A/2 log(2 pi) from the Gaussian, -2A log 2 from the stable tanh Jacobian,
         // -sum log(scale) from the affine rescaling a = tanh(u) * scale + bias.
-        _logProbConstant = -actionSize * HalfLogTwoPi - 2 * actionSize * Math.Log(2) - logScaleSum;
+        _logProbConstant = (-actionSize * HalfLogTwoPi - 2 * actionSize * Math.Log(2) - logScaleSum).ToScalar();
     }
 
     public int ObservationSize { get; }
@@ -89,7 +91,7 @@ public sealed class SquashedGaussianActor : IDisposable
         }
         var output = F.linear(h, Weight(last), Bias(last));
         var mean = output.narrow(1, 0, ActionSize);
-        var logStd = output.narrow(1, ActionSize, ActionSize).clamp(LogStdMin, LogStdMax);
+        var logStd = output.narrow(1, ActionSize, ActionSize).clamp(LogStdMinScalar, LogStdMaxScalar);
         return (mean, logStd);
     }
 
@@ -109,19 +111,26 @@ public sealed class SquashedGaussianActor : IDisposable
     /// <summary><see cref="Sample"/> with caller-supplied standard-normal noise (tests, reproducibility).</summary>
     public (Tensor Action, Tensor LogProb) SampleWithNoise(Tensor mean, Tensor logStd, Tensor noise)
     {
-        var u = torch.addcmul(mean, logStd.exp(), noise, 1.0);
-        var action = torch.addcmul(_actionBias, u.tanh(), _actionScale, 1.0);
-        var perDim = u.add(F.softplus(u.mul(-2.0)));
-        perDim.mul_(2.0).sub_(logStd).addcmul_(noise, noise, -0.5);
-        var logProb = perDim.sum(1, keepdim: true).add_(_logProbConstant);
+        // Every Scalar here is long-lived (TorchScalars): a temporary one can be freed mid-call by a GC on another thread.
+        var u = torch.addcmul(mean, logStd.exp(), noise, TorchScalars.One);
+        var action = torch.addcmul(_actionBias, u.tanh(), _actionScale, TorchScalars.One);
+        var perDim = u.add(Softplus(u.mul(TorchScalars.MinusTwo)), TorchScalars.One);
+        perDim.mul_(TorchScalars.Two).sub_(logStd).addcmul_(noise, noise, TorchScalars.MinusHalf);
+        var logProb = perDim.sum(1, keepdim: true).add_(_logProbConstant, TorchScalars.One);
         return (action, logProb);
     }
+
+    /// <summary>
+    /// softplus(z) = max(z, 0) + log(1 + exp(-|z|)), stable for any z. Not F.softplus: TorchSharp builds its beta and
+    /// threshold as temporary Scalars, which a GC on another thread can free mid-call (see TorchScalars).
+    /// </summary>
+    private static Tensor Softplus(Tensor z) => z.abs().neg_().exp().log1p().add_(z.relu(), TorchScalars.One);
 
     /// <summary>The deterministic (evaluation) action tanh(mu) * scale + bias.</summary>
     public Tensor Deterministic(Tensor observations)
     {
         var (mean, _) = Forward(observations);
-        return torch.addcmul(_actionBias, mean.tanh(), _actionScale, 1.0);
+        return torch.addcmul(_actionBias, mean.tanh(), _actionScale, TorchScalars.One);
     }
 
     public void Dispose()
@@ -129,5 +138,6 @@ public sealed class SquashedGaussianActor : IDisposable
         Parameters.Dispose();
         _actionScale.Dispose();
         _actionBias.Dispose();
+        _logProbConstant.Dispose();
     }
 }
