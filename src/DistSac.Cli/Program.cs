@@ -51,6 +51,12 @@ catch (Exception e) when (e is ConfigurationException or UnknownEnvironmentExcep
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;
 }
+catch (Exception e)
+{
+    // Anything else is a runtime failure: one clear line and exit 1, never the runtime's abort (134) with a core dump.
+    Console.Error.WriteLine($"error: {e.GetType().Name}: {e.Message}");
+    return 1;
+}
 
 // TorchSharp reports a missing or unloadable libtorch from its type initializer (NotSupportedException naming
 // TorchSharp, or DllNotFoundException when a dependency such as libstdc++ is too old).

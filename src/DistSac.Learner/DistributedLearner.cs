@@ -85,6 +85,8 @@ public sealed partial class DistributedLearner
         var limiter = new SamplesPerInsertRateLimiter(_options.UpdatesPerTransition, Math.Max(_options.WarmupTransitions, _sac.BatchSize), _options.RateLimitTolerance);
         await using var prefetcher = new ReplayPrefetcher(replay, _sac.BatchSize, _options.PrefetchDepth, _options.Seed, _logger, _options.PrefetchParallelism);
         var loop = new LoopState(Stopwatch.StartNew(), learner.UpdateCount);
+        var screen = new BatchScreen(record.RecordBytes, r => record.Validate(r, 1), _logger);
+        var badUpdates = new BadUpdateGuard(_options.MaxConsecutiveBadUpdates);
         long targetUpdates = limiter.Enabled ? (long)Math.Ceiling((_options.Steps - limiter.MinTransitionsToSample) * limiter.UpdatesPerTransition) : long.MaxValue;
 
         while (!ct.IsCancellationRequested)
@@ -110,10 +112,24 @@ public sealed partial class DistributedLearner
             var batch = await prefetcher.NextAsync(ct);
             Exporter.Sampled();
             loop.SampleWait += loop.Clock.Elapsed - sampleStart;
-            CopyBatch(batch, record, staging.HostRows, learner.UpdateCount, loop);
+            bool usable = screen.Screen(batch);
+            Exporter.Quarantined(screen.Quarantined);
+            if (usable) CopyBatch(batch, record, staging.HostRows, learner.UpdateCount, loop);
             prefetcher.Return(batch);
+            if (!usable)
+            {
+                badUpdates.Record(applied: false, "every record of a sampled batch failed the checks");
+                continue;
+            }
             staging.Upload();
             learner.Update(staging.Observations, staging.Actions, staging.Rewards, staging.NextObservations, staging.Terminated);
+            if (!learner.LastUpdateApplied)
+            {
+                Exporter.SkippedUpdate();
+                if (badUpdates.Consecutive == 0)
+                    _logger.LogWarning("update {Update}: a gradient was NaN or infinite; that optimizer step was skipped (distsac_updates_skipped_total)", learner.UpdateCount);
+            }
+            badUpdates.Record(learner.LastUpdateApplied, "gradients were NaN or infinite");
 
             var updates = learner.UpdateCount;
             if (updates % _options.PublishEvery == 0)
@@ -187,6 +203,9 @@ public sealed partial class DistributedLearner
 
     private static async Task PublishWeightsAsync(ShardedReplay replay, SacLearner learner, CancellationToken ct)
     {
+        // Skipped steps keep the weights finite; this is the last line that keeps a poisoned actor from the workers.
+        if (!learner.ParametersAreFinite())
+            throw new LearnerDivergedException($"update {learner.UpdateCount}: the networks hold NaN or infinite values; nothing was published. The last good checkpoint is kept.");
         var weights = ActorExport.ToActorWeights(learner.Actor, learner.UpdateCount);
         await replay.PublishWeightsAsync(weights.Version, weights.ToBytes(), ct);
         await replay.PublishLearnerProgressAsync(learner.UpdateCount, weights.Version, ct);

@@ -34,6 +34,8 @@ public sealed class LearnerExporter
     private volatile bool _ready;
     private volatile bool _replayDown;
     private Gauge _replayUnavailable = null!;
+    private readonly Counter _quarantined;
+    private readonly Counter _skippedUpdates;
 
     public LearnerExporter()
     {
@@ -59,6 +61,8 @@ public sealed class LearnerExporter
         _workersActive = f.CreateGauge("distsac_workers_active", "Workers whose stored transitions grew in the last 30 s (from the replay, any gateway).");
         _workersSeen = f.CreateGauge("distsac_workers_seen", "Workers that stored at least one transition in this run.");
         _replayUnavailable = f.CreateGauge("distsac_replay_unavailable", "1 while the learner waits for an unreachable replay shard.");
+        _quarantined = f.CreateCounter("distsac_learner_quarantined_records_total", "Sampled records the learner refused to train on (non-finite or out of range), replaced by good rows.");
+        _skippedUpdates = f.CreateCounter("distsac_updates_skipped_total", "Updates whose optimizer step was skipped because a gradient was NaN or infinite.");
         _weightsVersion.Set(-1);
         _waitingWarmup.Set(0);
         _waitingAhead.Set(0);
@@ -83,6 +87,10 @@ public sealed class LearnerExporter
     }
 
     internal void Sampled() => _samples.Inc();
+
+    internal void Quarantined(long records) => _quarantined.IncTo(records);
+
+    internal void SkippedUpdate() => _skippedUpdates.Inc();
 
     /// <summary>Sets the waiting gauges; <paramref name="reason"/> null means not waiting. Touches them only on a change.</summary>
     internal void Waiting(string? reason)

@@ -33,6 +33,11 @@ public sealed record LearnerOptions
     public double? StopAtEvalReturn { get; init; }
     /// <summary>How long the learner waits out an unreachable replay shard (restart, reschedule) before it gives up.</summary>
     [Range(0, 86_400)] public int ReplayOutageTimeoutSeconds { get; init; } = 900;
+    /// <summary>
+    /// The learner stops (exit 2, last good checkpoint kept) after this many updates in a row were skipped because of
+    /// non-finite gradients or all-bad batches: the data or the hyperparameters are broken, and waiting will not help.
+    /// </summary>
+    [Range(1, 1_000_000)] public int MaxConsecutiveBadUpdates { get; init; } = 100;
     /// <summary>HTTP address of the probe endpoint (/healthz, /readyz, /metrics), e.g. "http://0.0.0.0:9091"; empty turns it off.</summary>
     public string HttpListen { get; init; } = "";
 

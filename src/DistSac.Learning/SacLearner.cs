@@ -82,6 +82,21 @@ public sealed class SacLearner : IDisposable
     public Tensor LogAlpha => _logAlphaBlock[0];
     internal Tensor LogAlphaValues => _logAlphaBlock.Values;
     public long UpdateCount { get; private set; }
+    /// <summary>False when the last update found a NaN or infinite gradient and left some networks unchanged.</summary>
+    public bool LastUpdateApplied { get; private set; } = true;
+    /// <summary>Updates (since construction) in which a non-finite gradient skipped at least one optimizer step.</summary>
+    public long SkippedUpdates { get; private set; }
+
+    /// <summary>True when every network parameter, target and log alpha is finite (checked before publishing or checkpointing).</summary>
+    public bool ParametersAreFinite()
+    {
+        using var scope = NewDisposeScope();
+        foreach (var values in new[] { Actor.Parameters.Values, Critic.Parameters.Values, CriticTarget.Parameters.Values, _logAlphaBlock.Values })
+        {
+            if (!torch.isfinite(values).all().item<bool>()) return false;
+        }
+        return true;
+    }
     public double TargetEntropy { get; }
     public bool UsesConcurrentStreams => _criticStream is not null;
     internal FlatAdam ActorOptimizer => _actorOptimizer;
@@ -112,6 +127,7 @@ public sealed class SacLearner : IDisposable
         _nextActionsReady.Reset();
 
         Tensor criticLoss = null!, meanQ = null!;
+        bool criticStepped = false;
         void CriticHalf()
         {
             using var criticScope = NewDisposeScope();
@@ -123,8 +139,8 @@ public sealed class SacLearner : IDisposable
             var loss = F.mse_loss(q1, target).add(F.mse_loss(q2, target), TorchScalars.One);
             _criticOptimizer.ZeroGrad();
             loss.backward();
-            _criticOptimizer.Step();
-            if ((UpdateCount + 1) % _options.TargetUpdateInterval == 0)
+            criticStepped = _criticOptimizer.Step();
+            if (criticStepped && (UpdateCount + 1) % _options.TargetUpdateInterval == 0)
                 CriticTarget.Parameters.PolyakUpdateFrom(Critic.Parameters, _tau);
             criticLoss = loss.detach().MoveToOuterDisposeScope();
             meanQ = q1.detach().mean().MoveToOuterDisposeScope();
@@ -144,11 +160,12 @@ public sealed class SacLearner : IDisposable
             criticForActor = Critic;
         }
         Tensor actorLoss, alphaLoss, logProb;
+        bool actorStepped;
         try
         {
             using (no_grad()) (nextActions, nextLogProb) = Actor.Sample(nextObservations, _generator);
             _nextActionsReady.Set();
-            (actorLoss, alphaLoss, logProb) = ActorHalf(observations, alpha, criticForActor);
+            (actorLoss, alphaLoss, logProb, actorStepped) = ActorHalf(observations, alpha, criticForActor);
         }
         finally
         {
@@ -158,6 +175,8 @@ public sealed class SacLearner : IDisposable
         }
         if (_criticStream is null) CriticHalf();
         UpdateCount++;
+        LastUpdateApplied = criticStepped && actorStepped;
+        if (!LastUpdateApplied) SkippedUpdates++;
 
         // Keep the scalars on the device; reading them costs a host sync, so it happens only in ReadStats.
         var stats = torch.stack([criticLoss, actorLoss.detach(), alphaLoss.detach(), alpha.reshape([]), meanQ, logProb.detach().mean().neg()]);
@@ -168,7 +187,7 @@ public sealed class SacLearner : IDisposable
         meanQ.Dispose();
     }
 
-    private (Tensor ActorLoss, Tensor AlphaLoss, Tensor LogProb) ActorHalf(Tensor observations, Tensor alpha, TwinCritic criticForActor)
+    private (Tensor ActorLoss, Tensor AlphaLoss, Tensor LogProb, bool Stepped) ActorHalf(Tensor observations, Tensor alpha, TwinCritic criticForActor)
     {
         // J_pi = E[alpha log pi(a|s) - min(Q1, Q2)(s, a)], a ~ pi(.|s); the critics are fixed functions here.
         var (newActions, logProb) = Actor.Sample(observations, _generator);
@@ -176,7 +195,7 @@ public sealed class SacLearner : IDisposable
         var actorLoss = (logProb * alpha - qPi).mean();
         _actorOptimizer.ZeroGrad();
         actorLoss.backward();
-        _actorOptimizer.Step();
+        bool stepped = _actorOptimizer.Step();
 
         // J(alpha) = E[-log_alpha (log pi + target_entropy)], log pi treated as a constant.
         var alphaLoss = -(LogAlpha * logProb.detach().add(_targetEntropy, TorchScalars.One)).mean();
@@ -184,10 +203,10 @@ public sealed class SacLearner : IDisposable
         {
             _alphaOptimizer.ZeroGrad();
             alphaLoss.backward();
-            _alphaOptimizer.Step();
+            stepped &= _alphaOptimizer.Step();
         }
 
-        return (actorLoss, alphaLoss, logProb);
+        return (actorLoss, alphaLoss, logProb, stepped);
     }
 
     internal void RestoreCounters(long updates, long actorSteps, long criticSteps, long alphaSteps)

@@ -11,7 +11,11 @@ public sealed class PrefetchedBatch
         Count = count;
         RecordBytes = recordBytes;
         Records = new byte[count * recordBytes];
+        Origins = new SampleOrigins(count);
     }
+
+    /// <summary>Where each record came from (shard, slot): what a learner names when it quarantines a bad record.</summary>
+    public SampleOrigins Origins { get; }
 
     public byte[] Records { get; }
     public int Count { get; }
@@ -25,4 +29,22 @@ public sealed class PrefetchedBatch
     internal bool Lent { get; set; }
 
     public ReadOnlySpan<byte> Span => Records;
+}
+
+/// <summary>The shard and slot of each record of a sampled batch.</summary>
+public sealed class SampleOrigins(int capacity)
+{
+    private readonly int[] _shards = new int[capacity];
+    private readonly long[] _slots = new long[capacity];
+
+    public int Shard(int record) => _shards[record];
+    public long Slot(int record) => _slots[record];
+
+    internal void CopyFrom(int[] shards, long[] slots, int count)
+    {
+        if (count > _shards.Length)
+            throw new ArgumentException($"origins hold {_shards.Length} records; the batch has {count}.", nameof(count));
+        Array.Copy(shards, _shards, count);
+        Array.Copy(slots, _slots, count);
+    }
 }

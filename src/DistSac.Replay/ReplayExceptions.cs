@@ -16,3 +16,9 @@ public sealed class ReplayUnavailableException : Exception
 
 /// <summary>Sampling was asked of a run that has no stored transitions yet.</summary>
 public sealed class ReplayEmptyException(string message) : InvalidOperationException(message);
+
+/// <summary>
+/// A replay key holds a value DistSac never writes (a non-integer counter, a record of the wrong size): the shard's
+/// state was edited or corrupted outside DistSac. Names the key, the field and the value, so an operator can repair it.
+/// </summary>
+public sealed class ReplayCorruptException(string message) : InvalidOperationException(message);

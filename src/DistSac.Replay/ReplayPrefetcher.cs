@@ -101,7 +101,7 @@ public sealed class ReplayPrefetcher : IAsyncDisposable
                 try
                 {
                     long started = Stopwatch.GetTimestamp();
-                    var fills = await _replay.SampleAsync(BatchSize, random, batch.Records, ct).ConfigureAwait(false);
+                    var fills = await _replay.SampleAsync(BatchSize, random, batch.Records, batch.Origins, ct).ConfigureAwait(false);
                     batch.SampleTime = Stopwatch.GetElapsedTime(started);
                     long total = 0;
                     for (int s = 0; s < fills.Count; s++) total += fills[s];

@@ -30,7 +30,7 @@ public sealed partial class ShardedReplay
     {
         var entries = await Shard0.Guard(Shard0.Database.HashGetAllAsync(RunKeys.Workers(Options.RunId)), ct).ConfigureAwait(false);
         var result = new Dictionary<string, long>(entries.Length, StringComparer.Ordinal);
-        foreach (var e in entries) result[e.Name!] = (long)e.Value;
+        foreach (var e in entries) result[e.Name!] = ParseCounter(e.Value, 0, RunKeys.Workers(Options.RunId), e.Name!);
         return result;
     }
 
@@ -53,7 +53,7 @@ public sealed partial class ShardedReplay
     {
         var v = await Shard0.Guard(Shard0.Database.HashGetAsync(RunKeys.Weights(Options.RunId), WeightsFields), ct).ConfigureAwait(false);
         if (v[0].IsNull || v[1].IsNull) return null;
-        return ((long)v[0], (byte[])v[1]!);
+        return (ParseCounter(v[0], 0, RunKeys.Weights(Options.RunId), "version"), (byte[])v[1]!);
     }
 
     /// <summary>
@@ -85,7 +85,8 @@ public sealed partial class ShardedReplay
     public async Task<(long Updates, long WeightsVersion)> ReadLearnerProgressAsync(CancellationToken ct)
     {
         var v = await Shard0.Guard(Shard0.Database.HashGetAsync(RunKeys.Learner(Options.RunId), LearnerFields), ct).ConfigureAwait(false);
-        return (ToLong(v[0]), ToLong(v[1]));
+        var key = RunKeys.Learner(Options.RunId);
+        return (ParseCounter(v[0], 0, key, "updates"), ParseCounter(v[1], 0, key, "version"));
     }
 
     private RedisChannel WeightsChannel => RedisChannel.Literal(RunKeys.WeightsChannel(Options.RunId));

@@ -25,7 +25,12 @@ public sealed partial class ShardedReplay
     /// used lag by one call (or at most one second). Returns the per-shard fills used.
     /// </summary>
     /// <exception cref="ReplayEmptyException">No shard holds a transition yet.</exception>
-    public async Task<IReadOnlyList<long>> SampleAsync(int batchSize, Random random, Memory<byte> destination, CancellationToken ct)
+    public Task<IReadOnlyList<long>> SampleAsync(int batchSize, Random random, Memory<byte> destination, CancellationToken ct) =>
+        SampleAsync(batchSize, random, destination, null, ct);
+
+    /// <inheritdoc cref="SampleAsync(int, Random, Memory{byte}, CancellationToken)"/>
+    /// <param name="origins">When given (at least batchSize long), receives the shard and slot each record came from.</param>
+    public async Task<IReadOnlyList<long>> SampleAsync(int batchSize, Random random, Memory<byte> destination, SampleOrigins? origins, CancellationToken ct)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ArgumentNullException.ThrowIfNull(random);
@@ -47,7 +52,10 @@ public sealed partial class ShardedReplay
                     throw new ReplayEmptyException($"run '{Options.RunId}' has no stored transitions yet.");
                 Draw(snapshot, batchSize, random, shardOf, slotOf);
                 if (await FetchAsync(batchSize, recordBytes, shardOf, slotOf, destination, ct).ConfigureAwait(false))
+                {
+                    origins?.CopyFrom(shardOf, slotOf, batchSize);
                     return snapshot.Fills;
+                }
                 // A drawn slot was missing: a shard lost data (restart, flush). Re-read fills and draw again.
                 if (attempt + 1 >= SampleAttempts)
                     throw new InvalidOperationException(
@@ -122,8 +130,8 @@ public sealed partial class ShardedReplay
             if (value.IsNull) return false;
             ReadOnlyMemory<byte> bytes = value;
             if (bytes.Length != recordBytes)
-                throw new InvalidOperationException(
-                    $"run '{Options.RunId}' shard {s} slot {slotOf[i]} holds {bytes.Length} bytes, expected {recordBytes}.");
+                throw new ReplayCorruptException(
+                    $"run '{Options.RunId}' shard {s} slot {slotOf[i]} holds {bytes.Length} bytes, expected {recordBytes}; the record was written outside DistSac.");
             bytes.Span.CopyTo(span.Slice(i * recordBytes, recordBytes));
         }
         return true;
@@ -136,7 +144,7 @@ public sealed partial class ShardedReplay
         var fill = shard.Database.HashGetAsync(shard.State, FillField);
         var r = await shard.Guard(records, ct).ConfigureAwait(false);
         var f = await shard.Guard(fill, ct).ConfigureAwait(false);
-        return (r, ToLong(f));
+        return (r, ParseCounter(f, shard.Index, shard.State.ToString()!, "fill"));
     }
 
     private async ValueTask<FillSnapshot> CurrentFillsAsync(bool refresh, CancellationToken ct)

@@ -178,10 +178,10 @@ public sealed partial class ShardedReplay : IAsyncDisposable
             tasks[i] = _shards[i].Guard(_shards[i].Database.HashGetAllAsync(_shards[i].WorkerCounts), ct);
         var perShard = await Task.WhenAll(tasks).ConfigureAwait(false);
         var result = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var entries in perShard)
+        for (int s = 0; s < perShard.Length; s++)
         {
-            foreach (var e in entries)
-                result[e.Name!] = result.GetValueOrDefault(e.Name!) + (long)e.Value;
+            foreach (var e in perShard[s])
+                result[e.Name!] = result.GetValueOrDefault(e.Name!) + ParseCounter(e.Value, s, _shards[s].WorkerCounts.ToString()!, e.Name!);
         }
         return result;
     }
@@ -191,10 +191,21 @@ public sealed partial class ShardedReplay : IAsyncDisposable
     private static async Task<ShardStats> ReadShardStatsAsync(ReplayShard shard, CancellationToken ct)
     {
         var v = await shard.Guard(shard.Database.HashGetAsync(shard.State, StateFields), ct).ConfigureAwait(false);
-        return new ShardStats(shard.Index, ToLong(v[0]), ToLong(v[1]), ToLong(v[2]));
+        string key = shard.State.ToString()!;
+        return new ShardStats(shard.Index, ParseCounter(v[0], shard.Index, key, "fill"), ParseCounter(v[1], shard.Index, key, "cursor"), ParseCounter(v[2], shard.Index, key, "total"));
     }
 
-    private static long ToLong(RedisValue value) => value.IsNull ? 0 : (long)value;
+    /// <summary>An integer counter of a shard's state (absent = 0); anything else is <see cref="ReplayCorruptException"/>, never a crash.</summary>
+    internal static long ParseCounter(RedisValue value, int shard, string key, string field)
+    {
+        if (value.IsNull) return 0;
+        if (value.TryParse(out long parsed)) return parsed;
+        var shown = value.ToString();
+        if (shown.Length > 64) shown = shown[..64] + "...";
+        throw new ReplayCorruptException(
+            $"replay shard {shard}: field '{field}' of {key} holds '{shown}', not an integer; DistSac never writes that, so the " +
+            "key was edited or corrupted outside DistSac. Restore it from the shard's append-only file or delete the run's keys.");
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -38,21 +38,21 @@ public class LearnerShardOutageTests
             var running = learner.RunAsync(stop.Token);
             using var http = new HttpClient { BaseAddress = new Uri(listen) };
             await using var feeder = await ShardedReplay.ConnectAsync(replayOptions, logger: null, CancellationToken.None);
-            await WaitForAsync(running, () => Task.FromResult(learner.Exporter.Ready), "the learner to publish its first weights");
+            await LearnerHarness.WaitForAsync(running, () => Task.FromResult(learner.Exporter.Ready), "the learner to publish its first weights");
             await feeder.RequireMetadataAsync(CancellationToken.None);
-            await InsertAsync(feeder, firstSequence: 0, chunks: 8); // 4 chunks of 128 on each shard
+            await LearnerHarness.InsertAsync(feeder, firstSequence: 0, chunks: 8); // 4 chunks of 128 on each shard
 
-            double before = await WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= 30);
+            double before = await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= 30);
 
             await shard1.KillAsync();
-            await WaitForMetricAsync(running, http, "distsac_replay_unavailable", v => v == 1);
+            await LearnerHarness.WaitForMetricAsync(running, http, "distsac_replay_unavailable", v => v == 1);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/readyz")).StatusCode);
             Assert.False(running.IsCompleted, "the learner ended on a shard outage");
 
             await using var restarted = await RedisServer.StartAsync(port: shard1.Port);
-            await WaitForMetricAsync(running, http, "distsac_replay_unavailable", v => v == 0);
-            await InsertAsync(feeder, firstSequence: 8, chunks: 2); // the restarted shard refills
-            double after = await WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= before + 30);
+            await LearnerHarness.WaitForMetricAsync(running, http, "distsac_replay_unavailable", v => v == 0);
+            await LearnerHarness.InsertAsync(feeder, firstSequence: 8, chunks: 2); // the restarted shard refills
+            double after = await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= before + 30);
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/readyz")).StatusCode);
             Assert.True(after > before);
 
@@ -71,48 +71,4 @@ public class LearnerShardOutageTests
             runsRoot.Delete(recursive: true);
         }
     }
-
-    /// <summary>Chunks of 128 finite Pendulum records, sequence s going to shard s % 2.</summary>
-    private static async Task InsertAsync(ShardedReplay replay, long firstSequence, int chunks)
-    {
-        var layout = new TransitionRecord(3, 1);
-        var random = new Random(7);
-        var records = new byte[128 * layout.RecordBytes];
-        for (long seq = firstSequence; seq < firstSequence + chunks; seq++)
-        {
-            for (int i = 0; i < 128; i++)
-            {
-                float[] obs = [(float)random.NextDouble(), (float)random.NextDouble(), (float)random.NextDouble()];
-                float[] next = [(float)random.NextDouble(), (float)random.NextDouble(), (float)random.NextDouble()];
-                layout.Write(records.AsSpan(i * layout.RecordBytes, layout.RecordBytes), obs, [(float)random.NextDouble() - 0.5f],
-                    -(float)random.NextDouble(), next, terminated: false, policyVersion: 0);
-            }
-            await replay.InsertAsync("feeder", seq, records, 128, CancellationToken.None);
-        }
-    }
-
-    private static async Task WaitForAsync(Task running, Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (!await condition())
-        {
-            if (running.IsCompleted) await running; // surfaces the learner's exception
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
-            await Task.Delay(50);
-        }
-    }
-
-    private static async Task<double> WaitForMetricAsync(Task running, HttpClient http, string name, Func<double, bool> condition)
-    {
-        double value = double.NaN;
-        await WaitForAsync(running, async () =>
-        {
-            value = (await ScrapeAsync(http)).GetValueOrDefault(name, double.NaN);
-            return condition(value);
-        }, $"{name} (last {value})");
-        return value;
-    }
-
-    private static async Task<Dictionary<string, double>> ScrapeAsync(HttpClient http) =>
-        PrometheusText.Parse(await http.GetStringAsync("/metrics"));
 }

@@ -38,8 +38,13 @@ public sealed class FlatAdam : IDisposable
 
     public void ZeroGrad() => _block.ZeroGradients();
 
-    public void Step()
+    /// <summary>
+    /// One Adam step, unless a gradient is NaN or infinite: then nothing changes (parameters, moments, step count) and
+    /// it returns false, so one bad batch can never poison the weights.
+    /// </summary>
+    public bool Step()
     {
+        if (!GradientsAreFinite()) return false;
         StepCount++;
         var biasCorrection1 = 1 - Math.Pow(_beta1, StepCount);
         var biasCorrection2 = 1 - Math.Pow(_beta2, StepCount);
@@ -51,7 +56,7 @@ public sealed class FlatAdam : IDisposable
                 MemoryMarshal.Cast<byte, float>(_block.Values.bytes), MemoryMarshal.Cast<byte, float>(_block.Gradients.bytes),
                 MemoryMarshal.Cast<byte, float>(_firstMoment.bytes), MemoryMarshal.Cast<byte, float>(_secondMoment.bytes),
                 (float)_beta1, (float)_beta2, (float)(LearningRate / biasCorrection1), (float)(1 / Math.Sqrt(biasCorrection2)), (float)_epsilon);
-            return;
+            return true;
         }
         using var scope = NewDisposeScope();
         // Scalars held by `using` locals stay alive through each call (see TorchScalars for why that matters).
@@ -70,6 +75,16 @@ public sealed class FlatAdam : IDisposable
             var denominator = _secondMoment.sqrt().div_(sqrtBiasCorrection2).add_(epsilon, TorchScalars.One);
             _block.Values.addcdiv_(_firstMoment, denominator, stepSize);
         }
+        return true;
+    }
+
+    private bool GradientsAreFinite()
+    {
+        if (_block.Values.device_type == DeviceType.CPU)
+            return FusedAdamKernel.AllFinite(MemoryMarshal.Cast<byte, float>(_block.Gradients.bytes));
+        // One host sync per step on an accelerator: the price of never applying a NaN.
+        using var scope = NewDisposeScope();
+        return torch.isfinite(_block.Gradients).all().item<bool>();
     }
 
     /// <summary>Restores the step count (checkpoint resume; the moments are restored as tensors).</summary>
@@ -85,6 +100,25 @@ public sealed class FlatAdam : IDisposable
 /// <summary>Adam's update for contiguous float32 spans: m, v and parameters updated in one pass.</summary>
 internal static class FusedAdamKernel
 {
+    /// <summary>True when no value is NaN or infinite (x - x is 0 exactly for finite x, NaN otherwise).</summary>
+    public static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && values.Length >= Vector<float>.Count)
+        {
+            var acc = Vector<float>.Zero;
+            var v = MemoryMarshal.Cast<float, Vector<float>>(values);
+            for (int k = 0; k < v.Length; k++) acc += v[k] - v[k];
+            if (acc != Vector<float>.Zero) return false;
+            i = v.Length * Vector<float>.Count;
+        }
+        for (; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i])) return false;
+        }
+        return true;
+    }
+
     public static void Step(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> firstMoment, Span<float> secondMoment,
         float beta1, float beta2, float stepSize, float inverseSqrtBiasCorrection2, float epsilon)
     {
