@@ -22,9 +22,15 @@ public sealed class GatewayProbeEndpoint(GatewayReadiness readiness, GatewayMetr
                 break;
             case "/readyz":
                 var state = await readiness.ProbeAsync(ct).ConfigureAwait(false);
-                bool ready = state != GatewayReadinessState.RedisUnreachable;
-                await WriteTextAsync(response, ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable,
-                    ready ? "ready\n" : "redis unreachable\n", ct).ConfigureAwait(false);
+                // Ready only when a push could be stored: Redis answers and the run metadata is there (the learner writes
+                // it at start and re-creates it when shard 0 comes back empty).
+                var (status, text) = state switch
+                {
+                    GatewayReadinessState.Serving => (StatusCodes.Status200OK, "ready\n"),
+                    GatewayReadinessState.RunNotReadable => (StatusCodes.Status503ServiceUnavailable, "run metadata missing or unreadable (learner not started, or shard 0 restarted empty)\n"),
+                    _ => (StatusCodes.Status503ServiceUnavailable, "redis unreachable\n"),
+                };
+                await WriteTextAsync(response, status, text, ct).ConfigureAwait(false);
                 break;
             case "/metrics":
                 response.StatusCode = StatusCodes.Status200OK;

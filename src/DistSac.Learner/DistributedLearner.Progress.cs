@@ -29,6 +29,16 @@ public sealed partial class DistributedLearner
         public WorkerActivity Workers { get; } = new(TimeSpan.FromSeconds(30));
         private TimeSpan? _lastWorkersRead;
 
+        private TimeSpan? _lastRunCheck;
+
+        /// <summary>Whether shard 0 still holds the run is checked once a second.</summary>
+        public bool ShouldCheckRun()
+        {
+            if (_lastRunCheck is { } last && Clock.Elapsed - last < TimeSpan.FromSeconds(1)) return false;
+            _lastRunCheck = Clock.Elapsed;
+            return true;
+        }
+
         /// <summary>Worker counts cost one HGETALL per shard: read at most once a second, only when a line is logged.</summary>
         public bool ShouldReadWorkers()
         {

@@ -91,6 +91,7 @@ public sealed partial class DistributedLearner
 
         while (!ct.IsCancellationRequested)
         {
+            if (loop.ShouldCheckRun()) await UntilAvailableAsync(c => RestoreRunIfLostAsync(replay, metadata, learner, c), ct);
             if (loop.ShouldRefreshStats(learner.UpdateCount)) loop.Stats = await UntilAvailableAsync(replay.ReadStatsAsync, ct);
             var inserted = loop.Stats?.TotalInserted ?? 0;
             if (inserted >= _options.Steps && learner.UpdateCount >= Math.Min(targetUpdates, long.MaxValue)) break;
@@ -199,6 +200,21 @@ public sealed partial class DistributedLearner
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
             }
         }
+    }
+
+    /// <summary>
+    /// The learner owns the run: when shard 0 comes back empty (restarted without persistence, flushed), the metadata,
+    /// the latest weights and the learner's progress are written again from the learner's own state, so gateways and
+    /// workers carry on without a person restarting anything. One EXISTS a second while nothing is wrong.
+    /// </summary>
+    private async Task<bool> RestoreRunIfLostAsync(ShardedReplay replay, ReplayMetadata metadata, SacLearner learner, CancellationToken ct)
+    {
+        if (await replay.RunExistsAsync(ct)) return false;
+        _logger.LogWarning("run {RunId}: its metadata is gone from shard 0 (restarted empty or flushed?); re-creating it with the latest weights and progress",
+            _replayOptions.RunId);
+        await replay.InitializeRunAsync(metadata, ct);
+        await PublishWeightsAsync(replay, learner, ct);
+        return true;
     }
 
     private static async Task PublishWeightsAsync(ShardedReplay replay, SacLearner learner, CancellationToken ct)

@@ -108,6 +108,9 @@ public sealed partial class ShardedReplay : IAsyncDisposable
             Options.RunId, created ? "created" : "joined", metadata.EnvId, metadata.RecordBytes);
     }
 
+    /// <summary>True while shard 0 holds the run's metadata (false after shard 0 restarted empty or was flushed).</summary>
+    public Task<bool> RunExistsAsync(CancellationToken ct) => Shard0.Guard(Shard0.Database.KeyExistsAsync(_metaKey), ct);
+
     /// <summary>Reads the run's metadata from shard 0 (null when the run was never initialized) and caches it.</summary>
     public async Task<ReplayMetadata?> ReadMetadataAsync(CancellationToken ct)
     {

@@ -50,7 +50,7 @@ public class GatewayProbeTests(RedisFixture redis) : IClassFixture<RedisFixture>
     }
 
     [Fact]
-    public async Task GrpcHealth_IsNotServing_WhileTheRunHasNoMetadata_ButRedisIsReady()
+    public async Task GrpcHealth_IsNotServing_AndReadyzIs503_WhileTheRunHasNoMetadata()
     {
         await using var bed = await GatewayTestbed.StartAsync(redis.Server, WithProbes, createRun: false);
         using var channel = GrpcChannel.ForAddress(bed.Gateway.Address);
@@ -59,7 +59,9 @@ public class GatewayProbeTests(RedisFixture redis) : IClassFixture<RedisFixture>
         var reply = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
 
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, reply.Status);
-        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/readyz")).StatusCode);
+        var readyz = await http.GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, readyz.StatusCode);
+        Assert.Contains("run metadata missing", await readyz.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -71,4 +71,63 @@ public class LearnerShardOutageTests
             runsRoot.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public async Task Learner_recreates_the_run_when_shard_0_comes_back_empty()
+    {
+        var shard0 = await RedisServer.StartAsync();
+        var runsRoot = Directory.CreateTempSubdirectory("distsac-learner-shard0-");
+        try
+        {
+            var replayOptions = new ReplayOptions
+            {
+                RunId = "shard0-" + Guid.NewGuid().ToString("N")[..12],
+                Shards = [shard0.Endpoint],
+                CapacityPerShard = 100_000,
+            };
+            string listen = $"http://127.0.0.1:{FreePort.Next()}";
+            var options = new LearnerOptions
+            {
+                Steps = 1_000_000_000, WarmupTransitions = 128, UpdatesPerTransition = 0, EvalInterval = 1_000_000_000, EvalEpisodes = 1,
+                LogInterval = 10, Device = "cpu", Threads = 1, RunsRoot = runsRoot.FullName, HttpListen = listen, ReplayOutageTimeoutSeconds = 120,
+            };
+            var learner = new DistributedLearner(options, new SacOptions { BatchSize = 32 }, replayOptions);
+            using var stop = new CancellationTokenSource();
+            var running = learner.RunAsync(stop.Token);
+            using var http = new HttpClient { BaseAddress = new Uri(listen) };
+            await LearnerHarness.WaitForAsync(running, () => Task.FromResult(learner.Exporter.Ready), "the learner to publish its first weights");
+            await using (var feeder = await ShardedReplay.ConnectAsync(replayOptions, logger: null, CancellationToken.None))
+            {
+                await feeder.RequireMetadataAsync(CancellationToken.None);
+                await LearnerHarness.InsertAsync(feeder, firstSequence: 0, chunks: 2);
+            }
+            double before = await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= 30);
+
+            int port = shard0.Port;
+            await shard0.KillAsync();
+            await shard0.DisposeAsync();
+            shard0 = await RedisServer.StartAsync(port: port); // empty: no metadata, no weights, no progress
+
+            await using var after = await ShardedReplay.ConnectAsync(replayOptions, logger: null, CancellationToken.None);
+            await LearnerHarness.WaitForAsync(running, async () => await after.ReadMetadataAsync(CancellationToken.None) is not null, "the run metadata to be re-created");
+            await LearnerHarness.WaitForAsync(running, async () => await after.ReadLatestWeightsAsync(CancellationToken.None) is not null, "the weights to be published again");
+            Assert.True((await after.ReadLearnerProgressAsync(CancellationToken.None)).Updates >= (long)before);
+            await LearnerHarness.InsertAsync(after, firstSequence: 0, chunks: 2);
+            await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= before + 30);
+
+            await stop.CancelAsync();
+            try
+            {
+                await running;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        finally
+        {
+            await shard0.DisposeAsync();
+            runsRoot.Delete(recursive: true);
+        }
+    }
 }
