@@ -8,7 +8,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: help deps restore build run train test test-learning test-cluster bench images clean
+.PHONY: help deps restore build run train test test-learning test-cluster bench soak images clean
 
 help:
 	@echo "make run            train Pendulum-v1 with the embedded defaults (installs what is missing first)"
@@ -16,6 +16,7 @@ help:
 	@echo "make test-learning  learning-quality runs (several seeds; long)"
 	@echo "make test-cluster   the cpu overlay run as real processes in network namespaces (root; ~2 min)"
 	@echo "make bench          all benchmarks, one JSON line each"
+	@echo "make soak           200k learner updates under distsac local on a fully loaded machine (~45 min; by hand)"
 
 deps:
 	@bash deploy/host/install-deps.sh
@@ -51,6 +52,10 @@ test-cluster: build
 
 bench: build
 	@bash bench/run-all.sh artifacts/bench-results.jsonl --with-e2e
+
+# The learner soak: not in CI (longer than CI allows); run by hand, result recorded in docs/reliability.md.
+soak: build
+	@bash bench/soak.sh $(SOAK_STEPS)
 
 # Container images (needs a Docker engine; none runs on the development VM). See docs/kubernetes.md.
 REGISTRY ?= distsac

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The learner soak (make soak; by hand, not in CI: ~45 min on 2 cores). Runs `distsac local` (2 workers, 1 shard,
+# Pendulum-v1) for STEPS env steps, i.e. as many learner updates at the default one update per transition, while a
+# CPU hog keeps the machine fully loaded, then checks: exit 0, the learner reached its update count, and no metric in
+# metrics.jsonl is NaN or infinite. Usage: bench/soak.sh [STEPS] (default 200000).
+set -euo pipefail
+steps=${1:-200000}
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+distsac=${DISTSAC:-$repo/src/DistSac.Cli/bin/Release/net10.0/distsac}
+runs=$(mktemp -d /tmp/distsac-soak-XXXXXX)
+cores=$(nproc)
+echo "[soak] $(date -u +%FT%TZ) $steps env steps, $cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), runs in $runs"
+
+# Keep every core busy besides the run: the crash this soak guards against needed a loaded machine.
+hogs=()
+for _ in $(seq "$cores"); do (while :; do :; done) & hogs+=($!); done
+trap 'kill "${hogs[@]}" 2>/dev/null || true' EXIT
+
+start=$SECONDS
+set +e
+"$distsac" local --env Pendulum-v1 --workers 2 --shards 1 --seed "${SOAK_SEED:-0}" --steps "$steps" --runs-root "$runs" > "$runs/local.log" 2>&1
+code=$?
+set -e
+echo "[soak] distsac local exited $code after $((SECONDS - start)) s (log: $runs/local.log)"
+metrics=$(ls "$runs"/*/metrics.jsonl 2>/dev/null | head -1)
+[[ -n $metrics ]] || { echo "[soak] FAIL: no metrics.jsonl"; exit 1; }
+updates=$(tail -1 "$metrics" | grep -o '"updates":[0-9]*' | cut -d: -f2)
+# Before the first update the losses are NaN by design ("no update yet"); from then on every value must be finite.
+bad=$(grep -E '"updates":[1-9]' "$metrics" | grep -cE '"(NaN|-?Infinity)"' || true)
+echo "[soak] updates $updates, metric lines with a non-finite value: $bad"
+[[ $code -eq 0 ]] || { echo "[soak] FAIL: exit code $code"; tail -20 "$runs/local.log"; exit 1; }
+[[ $bad -eq 0 ]] || { echo "[soak] FAIL: non-finite metrics"; exit 1; }
+echo "[soak] PASS"
