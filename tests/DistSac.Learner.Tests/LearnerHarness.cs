@@ -1,0 +1,50 @@
+using DistSac.Protocol;
+using DistSac.Replay;
+using DistSac.Testing;
+
+namespace DistSac.Learner.Tests;
+
+/// <summary>Feeding a learner under test and waiting on its /metrics.</summary>
+internal static class LearnerHarness
+{
+    /// <summary>Chunks of 128 finite Pendulum records acted on with <paramref name="policyVersion"/>.</summary>
+    public static async Task InsertAsync(ShardedReplay replay, string workerId, long firstSequence, int chunks, int policyVersion = 0)
+    {
+        var layout = new TransitionRecord(3, 1);
+        var random = new Random(7);
+        var records = new byte[128 * layout.RecordBytes];
+        for (long seq = firstSequence; seq < firstSequence + chunks; seq++)
+        {
+            for (int i = 0; i < 128; i++)
+            {
+                float[] obs = [(float)random.NextDouble(), (float)random.NextDouble(), (float)random.NextDouble()];
+                float[] next = [(float)random.NextDouble(), (float)random.NextDouble(), (float)random.NextDouble()];
+                layout.Write(records.AsSpan(i * layout.RecordBytes, layout.RecordBytes), obs, [(float)random.NextDouble() - 0.5f],
+                    -(float)random.NextDouble(), next, terminated: false, policyVersion: policyVersion);
+            }
+            await replay.InsertAsync(workerId, seq, records, 128, CancellationToken.None);
+        }
+    }
+
+    public static async Task WaitForAsync(Task running, Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (!await condition())
+        {
+            if (running.IsCompleted) await running; // surfaces the learner's exception
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            await Task.Delay(50);
+        }
+    }
+
+    public static async Task<double> WaitForMetricAsync(Task running, HttpClient http, string name, Func<double, bool> condition)
+    {
+        double value = double.NaN;
+        await WaitForAsync(running, async () =>
+        {
+            value = PrometheusText.Parse(await http.GetStringAsync("/metrics")).GetValueOrDefault(name, double.NaN);
+            return condition(value);
+        }, $"{name} (last {value})");
+        return value;
+    }
+}
