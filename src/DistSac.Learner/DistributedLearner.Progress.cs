@@ -91,7 +91,7 @@ public sealed partial class DistributedLearner
             learner.UpdateCount, envSteps, now.TotalSeconds,
             (learner.UpdateCount - loop.LastLogUpdates) / seconds, (envSteps - loop.LastLogSteps) / seconds,
             loop.Stats?.Fill ?? 0, shardFill,
-            loop.StalenessCount > 0 ? loop.StalenessSum / loop.StalenessCount : 0, loop.StalenessMax, learner.UpdateCount - learner.UpdateCount % _options.PublishEvery,
+            loop.StalenessCount > 0 ? loop.StalenessSum / loop.StalenessCount : 0, loop.StalenessMax, _versionOffset + learner.UpdateCount - learner.UpdateCount % _options.PublishEvery,
             loop.Workers.Active, loop.Workers.Seen,
             loop.RateLimiterWait.TotalSeconds, loop.LastWaitReason, loop.SampleWait.TotalSeconds,
             evaluation?.MeanReturn, evaluation?.StdReturn,

@@ -12,7 +12,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DistSac.Learner;
 
-public sealed record LearnerResult(string RunDirectory, long Updates, long EnvSteps, double Seconds, EvaluationResult FinalEvaluation, long? FirstStepReachingThreshold);
+/// <summary>The outcome of a learner run.</summary>
+/// <param name="FinalEvaluation">Null when the run was stopped (SIGTERM, Ctrl-C): the evaluation is skipped so the stop fits the grace period.</param>
+/// <param name="Stopped">True when the run ended because it was asked to stop, not because training finished.</param>
+/// <param name="CheckpointSaved">False when the final checkpoint could not be written (logged as an error).</param>
+public sealed record LearnerResult(string RunDirectory, long Updates, long EnvSteps, double Seconds, EvaluationResult? FinalEvaluation, long? FirstStepReachingThreshold,
+    bool Stopped = false, bool CheckpointSaved = true);
 
 /// <summary>
 /// The learner role: writes the run's metadata, then samples batches from the Redis shards (prefetched), runs SAC
@@ -26,6 +31,7 @@ public sealed partial class DistributedLearner
     private readonly ReplayOptions _replayOptions;
     private readonly ILogger _logger;
     private readonly Action<LearnerMetrics>? _onMetrics;
+    private long _versionOffset;
 
     public DistributedLearner(LearnerOptions options, SacOptions sac, ReplayOptions replay, ILogger? logger = null, Action<LearnerMetrics>? onMetrics = null)
     {
@@ -69,14 +75,16 @@ public sealed partial class DistributedLearner
         await replay.InitializeRunAsync(metadata, ct);
 
         using var learner = new SacLearner(o, a, spec.ActionLow, spec.ActionHigh, _sac, device, _options.Seed, concurrent);
-        if (File.Exists(run.LearnerCheckpointPath))
-        {
-            await using var stream = File.OpenRead(run.LearnerCheckpointPath);
-            LearnerCheckpoint.Read(stream, learner);
-            _logger.LogInformation("Resumed from {Checkpoint} at update {Updates}", run.LearnerCheckpointPath, learner.UpdateCount);
-        }
+        var checkpoints = new LearnerCheckpointSaver(run, _options.Env, Exporter, _logger);
+        var resumed = checkpoints.Load(learner);
+        var latestStored = (await UntilAvailableAsync(replay.ReadLatestWeightsAsync, ct))?.Version;
+        checkpoints.WeightsVersionOffset = WeightsVersionOffset.Resume(resumed?.WeightsVersionOffset ?? 0, learner.UpdateCount, latestStored);
+        if (latestStored is { } stored && checkpoints.WeightsVersionOffset != (resumed?.WeightsVersionOffset ?? 0))
+            _logger.LogInformation("Weights version {Stored} is already published for this run; versions continue from {Next}",
+                stored, checkpoints.WeightsVersionOffset + learner.UpdateCount);
+        _versionOffset = checkpoints.WeightsVersionOffset;
         await PublishWeightsAsync(replay, learner, ct);
-        Exporter.Published(learner.UpdateCount);
+        Exporter.Published(WeightsVersion(learner));
         _logger.LogInformation("Learner ready: run {RunId}, env {Env}, {Shards} shard(s), device {Device}, {Threads} thread(s){Streams}",
             _replayOptions.RunId, _options.Env, replay.ShardCount, device, threads, concurrent ? " as two concurrent streams" : "");
 
@@ -89,76 +97,76 @@ public sealed partial class DistributedLearner
         var badUpdates = new BadUpdateGuard(_options.MaxConsecutiveBadUpdates);
         long targetUpdates = limiter.Enabled ? (long)Math.Ceiling((_options.Steps - limiter.MinTransitionsToSample) * limiter.UpdatesPerTransition) : long.MaxValue;
 
-        while (!ct.IsCancellationRequested)
+        try
         {
-            if (loop.ShouldCheckRun()) await UntilAvailableAsync(c => RestoreRunIfLostAsync(replay, metadata, learner, c), ct);
-            if (loop.ShouldRefreshStats(learner.UpdateCount)) loop.Stats = await UntilAvailableAsync(replay.ReadStatsAsync, ct);
-            var inserted = loop.Stats?.TotalInserted ?? 0;
-            if (inserted >= _options.Steps && learner.UpdateCount >= Math.Min(targetUpdates, long.MaxValue)) break;
-            if (!limiter.LearnerMayUpdate(learner.UpdateCount, inserted))
+            while (!ct.IsCancellationRequested)
             {
-                if (!limiter.Enabled && inserted >= _options.Steps) break;
-                var waitStart = loop.Clock.Elapsed;
-                loop.LastWaitReason = limiter.Reason(learner.UpdateCount, inserted);
-                Exporter.Waiting(inserted < Math.Max(limiter.MinTransitionsToSample, 1) ? LearnerExporter.WarmupReason : LearnerExporter.LearnerAheadReason);
-                await Task.Delay(2, ct);
-                loop.Stats = await UntilAvailableAsync(replay.ReadStatsAsync, ct);
-                loop.RateLimiterWait += loop.Clock.Elapsed - waitStart;
-                if (loop.Clock.Elapsed - loop.LastLogTime > TimeSpan.FromSeconds(5)) await LogProgressAsync(replay, learner, loop, metrics, null, ct);
-                continue;
-            }
+                if (loop.ShouldCheckRun()) await UntilAvailableAsync(c => RestoreRunIfLostAsync(replay, metadata, learner, c), ct);
+                if (loop.ShouldRefreshStats(learner.UpdateCount)) loop.Stats = await UntilAvailableAsync(replay.ReadStatsAsync, ct);
+                var inserted = loop.Stats?.TotalInserted ?? 0;
+                if (inserted >= _options.Steps && learner.UpdateCount >= Math.Min(targetUpdates, long.MaxValue)) break;
+                if (!limiter.LearnerMayUpdate(learner.UpdateCount, inserted))
+                {
+                    if (!limiter.Enabled && inserted >= _options.Steps) break;
+                    var waitStart = loop.Clock.Elapsed;
+                    loop.LastWaitReason = limiter.Reason(learner.UpdateCount, inserted);
+                    Exporter.Waiting(inserted < Math.Max(limiter.MinTransitionsToSample, 1) ? LearnerExporter.WarmupReason : LearnerExporter.LearnerAheadReason);
+                    await Task.Delay(2, ct);
+                    loop.Stats = await UntilAvailableAsync(replay.ReadStatsAsync, ct);
+                    loop.RateLimiterWait += loop.Clock.Elapsed - waitStart;
+                    if (loop.Clock.Elapsed - loop.LastLogTime > TimeSpan.FromSeconds(5)) await LogProgressAsync(replay, learner, loop, metrics, null, ct);
+                    continue;
+                }
 
-            Exporter.Waiting(null);
-            var sampleStart = loop.Clock.Elapsed;
-            var batch = await prefetcher.NextAsync(ct);
-            Exporter.Sampled();
-            loop.SampleWait += loop.Clock.Elapsed - sampleStart;
-            bool usable = screen.Screen(batch);
-            Exporter.Quarantined(screen.Quarantined);
-            if (usable) CopyBatch(batch, record, staging.HostRows, learner.UpdateCount, loop);
-            prefetcher.Return(batch);
-            if (!usable)
-            {
-                badUpdates.Record(applied: false, "every record of a sampled batch failed the checks");
-                continue;
-            }
-            staging.Upload();
-            learner.Update(staging.Observations, staging.Actions, staging.Rewards, staging.NextObservations, staging.Terminated);
-            if (!learner.LastUpdateApplied)
-            {
-                Exporter.SkippedUpdate();
-                if (badUpdates.Consecutive == 0)
-                    _logger.LogWarning("update {Update}: a gradient was NaN or infinite; that optimizer step was skipped (distsac_updates_skipped_total)", learner.UpdateCount);
-            }
-            badUpdates.Record(learner.LastUpdateApplied, "gradients were NaN or infinite");
+                Exporter.Waiting(null);
+                var sampleStart = loop.Clock.Elapsed;
+                var batch = await prefetcher.NextAsync(ct);
+                Exporter.Sampled();
+                loop.SampleWait += loop.Clock.Elapsed - sampleStart;
+                bool usable = screen.Screen(batch);
+                Exporter.Quarantined(screen.Quarantined);
+                if (usable) CopyBatch(batch, record, staging.HostRows, WeightsVersion(learner), loop);
+                prefetcher.Return(batch);
+                if (!usable)
+                {
+                    badUpdates.Record(applied: false, "every record of a sampled batch failed the checks");
+                    continue;
+                }
+                staging.Upload();
+                learner.Update(staging.Observations, staging.Actions, staging.Rewards, staging.NextObservations, staging.Terminated);
+                if (!learner.LastUpdateApplied)
+                {
+                    Exporter.SkippedUpdate();
+                    if (badUpdates.Consecutive == 0)
+                        _logger.LogWarning("update {Update}: a gradient was NaN or infinite; that optimizer step was skipped (distsac_updates_skipped_total)", learner.UpdateCount);
+                }
+                badUpdates.Record(learner.LastUpdateApplied, "gradients were NaN or infinite");
 
-            var updates = learner.UpdateCount;
-            if (updates % _options.PublishEvery == 0)
-            {
-                await UntilAvailableAsync(async c => { await PublishWeightsAsync(replay, learner, c); return true; }, ct);
-                Exporter.Published(updates);
+                var updates = learner.UpdateCount;
+                if (updates % _options.PublishEvery == 0)
+                {
+                    await UntilAvailableAsync(async c => { await PublishWeightsAsync(replay, learner, c); return true; }, ct);
+                    Exporter.Published(WeightsVersion(learner));
+                }
+                EvaluationResult? evaluation = null;
+                if (updates % _options.EvalInterval == 0)
+                {
+                    evaluation = TorchPolicyEvaluator.Evaluate(learner.Actor, _options.Env, _options.EvalEpisodes, _options.Seed + 1_000_003, device);
+                    loop.LastEvaluation = evaluation;
+                    if (loop.FirstStepReaching is null && _options.StopAtEvalReturn is { } goal && evaluation.Value.MeanReturn >= goal)
+                        loop.FirstStepReaching = inserted;
+                }
+                if (evaluation is not null || updates % _options.LogInterval == 0) await LogProgressAsync(replay, learner, loop, metrics, evaluation, ct);
+                if (_options.CheckpointInterval > 0 && updates % _options.CheckpointInterval == 0) checkpoints.TrySave(learner, inserted);
+                if (evaluation is not null && loop.FirstStepReaching is not null) break;
             }
-            EvaluationResult? evaluation = null;
-            if (updates % _options.EvalInterval == 0)
-            {
-                evaluation = TorchPolicyEvaluator.Evaluate(learner.Actor, _options.Env, _options.EvalEpisodes, _options.Seed + 1_000_003, device);
-                loop.LastEvaluation = evaluation;
-                if (loop.FirstStepReaching is null && _options.StopAtEvalReturn is { } goal && evaluation.Value.MeanReturn >= goal)
-                    loop.FirstStepReaching = inserted;
-            }
-            if (evaluation is not null || updates % _options.LogInterval == 0) await LogProgressAsync(replay, learner, loop, metrics, evaluation, ct);
-            if (_options.CheckpointInterval > 0 && updates % _options.CheckpointInterval == 0) LearnerCheckpoint.Save(run, learner, _options.Env, inserted);
-            if (evaluation is not null && loop.FirstStepReaching is not null) break;
+        }
+        catch (Exception e) when (ct.IsCancellationRequested && e is OperationCanceledException or ReplayUnavailableException)
+        {
+            // Stopped while waiting (rate limiter, a batch, an unreachable shard): the checkpoint below is still written.
         }
 
-        var final = TorchPolicyEvaluator.Evaluate(learner.Actor, _options.Env, _options.EvalEpisodes, _options.Seed + 1_000_003, device);
-        loop.LastEvaluation = final;
-        var envSteps = loop.Stats?.TotalInserted ?? 0;
-        await LogProgressAsync(replay, learner, loop, metrics, final, CancellationToken.None);
-        LearnerCheckpoint.Save(run, learner, _options.Env, envSteps);
-        await PublishWeightsAsync(replay, learner, CancellationToken.None);
-        Exporter.Published(learner.UpdateCount);
-        return new LearnerResult(run.Path, learner.UpdateCount, envSteps, loop.Clock.Elapsed.TotalSeconds, final, loop.FirstStepReaching);
+        return await FinishAsync(replay, learner, checkpoints, loop, metrics, run, device, stopped: ct.IsCancellationRequested);
     }
 
     /// <summary>
@@ -217,12 +225,12 @@ public sealed partial class DistributedLearner
         return true;
     }
 
-    private static async Task PublishWeightsAsync(ShardedReplay replay, SacLearner learner, CancellationToken ct)
+    private async Task PublishWeightsAsync(ShardedReplay replay, SacLearner learner, CancellationToken ct)
     {
         // Skipped steps keep the weights finite; this is the last line that keeps a poisoned actor from the workers.
         if (!learner.ParametersAreFinite())
             throw new LearnerDivergedException($"update {learner.UpdateCount}: the networks hold NaN or infinite values; nothing was published. The last good checkpoint is kept.");
-        var weights = ActorExport.ToActorWeights(learner.Actor, learner.UpdateCount);
+        var weights = ActorExport.ToActorWeights(learner.Actor, WeightsVersion(learner));
         await replay.PublishWeightsAsync(weights.Version, weights.ToBytes(), ct);
         await replay.PublishLearnerProgressAsync(learner.UpdateCount, weights.Version, ct);
     }

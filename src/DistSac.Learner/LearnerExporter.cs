@@ -29,6 +29,8 @@ public sealed class LearnerExporter
     private readonly Gauge _actorLoss;
     private readonly Gauge _workersActive;
     private readonly Gauge _workersSeen;
+    private readonly Counter _checkpointWriteFailures;
+    private readonly Gauge _checkpointUpdates;
     private Gauge.Child[] _fillByShard = [];
     private string? _waiting;
     private volatile bool _ready;
@@ -63,7 +65,10 @@ public sealed class LearnerExporter
         _replayUnavailable = f.CreateGauge("distsac_replay_unavailable", "1 while the learner waits for an unreachable replay shard.");
         _quarantined = f.CreateCounter("distsac_learner_quarantined_records_total", "Sampled records the learner refused to train on (non-finite or out of range), replaced by good rows.");
         _skippedUpdates = f.CreateCounter("distsac_updates_skipped_total", "Updates whose optimizer step was skipped because a gradient was NaN or infinite.");
+        _checkpointWriteFailures = f.CreateCounter("distsac_checkpoint_write_failures_total", "Checkpoint writes that failed (read-only or full disk); each is retried at the next interval.");
+        _checkpointUpdates = f.CreateGauge("distsac_checkpoint_updates", "Update count of the last checkpoint written by this process (-1: none yet).");
         _weightsVersion.Set(-1);
+        _checkpointUpdates.Set(-1);
         _waitingWarmup.Set(0);
         _waitingAhead.Set(0);
     }
@@ -91,6 +96,10 @@ public sealed class LearnerExporter
     internal void Quarantined(long records) => _quarantined.IncTo(records);
 
     internal void SkippedUpdate() => _skippedUpdates.Inc();
+
+    internal void CheckpointWriteFailed() => _checkpointWriteFailures.Inc();
+
+    internal void CheckpointWritten(long updates) => _checkpointUpdates.Set(updates);
 
     /// <summary>Sets the waiting gauges; <paramref name="reason"/> null means not waiting. Touches them only on a change.</summary>
     internal void Waiting(string? reason)

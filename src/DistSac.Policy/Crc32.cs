@@ -3,9 +3,9 @@ namespace DistSac.Policy;
 /// <summary>
 /// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), the same checksum as zlib and Python's
 /// <c>zlib.crc32</c>, so a learner in any language can produce matching files. Written here because
-/// System.IO.Hashing is not available to this project.
+/// System.IO.Hashing is not available to this project. Public so the learner checkpoint uses the same checksum.
 /// </summary>
-internal static class Crc32
+public static class Crc32
 {
     private static readonly uint[] Table = BuildTable();
 

@@ -85,9 +85,9 @@ public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestO
             var acknowledged = await StopWorkersAsync(cluster, workers.Where(w => w != victim));
             await AuditReplayAsync(redis, secret["password"], runId, acknowledged, (victim.Name, victimAcked));
 
-            // Phase 7: the learner stops cleanly with a checkpoint on its volume (exit 130: stopped before its step target,
-            // so a Job would not count it as complete); gateways and Redis stop cleanly.
-            Assert.Equal(130, await cluster.TerminateAsync(learner));
+            // Phase 7: the learner stops cleanly with a checkpoint on its volume (SIGTERM is a normal end: exit 0);
+            // gateways and Redis stop cleanly.
+            Assert.Equal(0, await cluster.TerminateAsync(learner));
             var runs = learner.Launch.VolumeDirectories["/data/runs"];
             Assert.True(File.Exists(Path.Combine(runs, runId, "checkpoint", "learner.ckpt")), $"no checkpoint under {runs}");
             Assert.True(File.Exists(Path.Combine(runs, runId, "metrics.jsonl")));
@@ -149,7 +149,7 @@ public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestO
             var acknowledged = await StopWorkersAsync(cluster, workers);
             await AuditReplayAsync(redis, secret["password"], runId, acknowledged, killed: null);
 
-            Assert.Equal(130, await cluster.TerminateAsync(learner));
+            Assert.Equal(0, await cluster.TerminateAsync(learner));
             foreach (var g in gateways) Assert.Equal(0, await cluster.TerminateAsync(g));
             foreach (var r in redis) Assert.Equal(0, await cluster.TerminateAsync(r));
             AssertWithinMemoryLimits(cluster);

@@ -25,7 +25,7 @@ public class LearnerBadDataTests
             using var stop = new CancellationTokenSource();
             var running = learner.RunAsync(stop.Token);
             await LearnerHarness.WaitForAsync(running, () => Task.FromResult(learner.Exporter.Ready), "the learner to publish its first weights");
-            await LearnerHarness.InsertAsync(feeder, firstSequence: 0, chunks: 2); // slots 0..255
+            await LearnerHarness.InsertAsync(feeder, "feeder", firstSequence: 0, chunks: 2); // slots 0..255
 
             // Poison: a NaN observation in slot 5, terminated = 0.5 in slot 9.
             var layout = new TransitionRecord(3, 1);
@@ -67,7 +67,7 @@ public class LearnerBadDataTests
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
             var running = learner.RunAsync(stop.Token);
             await LearnerHarness.WaitForAsync(running, () => Task.FromResult(learner.Exporter.Ready), "the learner to publish its first weights");
-            await LearnerHarness.InsertAsync(feeder, firstSequence: 0, chunks: 2);
+            await LearnerHarness.InsertAsync(feeder, "feeder", firstSequence: 0, chunks: 2);
             await using var direct = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
             await direct.GetDatabase().HashSetAsync(RunKeys.ShardState(replayOptions.RunId, 0), "fill", "lots");
 

@@ -4,11 +4,11 @@ using DistSac.Testing;
 
 namespace DistSac.Learner.Tests;
 
-/// <summary>What the learner tests share: feeding a replay, waiting on the running learner, reading its metrics.</summary>
+/// <summary>Feeding a learner under test and waiting on its /metrics.</summary>
 internal static class LearnerHarness
 {
-    /// <summary>Chunks of 128 finite Pendulum records, sequence s going to shard s % 2.</summary>
-    public static async Task InsertAsync(ShardedReplay replay, long firstSequence, int chunks)
+    /// <summary>Chunks of 128 finite Pendulum records acted on with <paramref name="policyVersion"/>.</summary>
+    public static async Task InsertAsync(ShardedReplay replay, string workerId, long firstSequence, int chunks, int policyVersion = 0)
     {
         var layout = new TransitionRecord(3, 1);
         var random = new Random(7);
@@ -20,9 +20,9 @@ internal static class LearnerHarness
                 float[] obs = [(float)random.NextDouble(), (float)random.NextDouble(), (float)random.NextDouble()];
                 float[] next = [(float)random.NextDouble(), (float)random.NextDouble(), (float)random.NextDouble()];
                 layout.Write(records.AsSpan(i * layout.RecordBytes, layout.RecordBytes), obs, [(float)random.NextDouble() - 0.5f],
-                    -(float)random.NextDouble(), next, terminated: false, policyVersion: 0);
+                    -(float)random.NextDouble(), next, terminated: false, policyVersion: policyVersion);
             }
-            await replay.InsertAsync("feeder", seq, records, 128, CancellationToken.None);
+            await replay.InsertAsync(workerId, seq, records, 128, CancellationToken.None);
         }
     }
 
@@ -42,12 +42,9 @@ internal static class LearnerHarness
         double value = double.NaN;
         await WaitForAsync(running, async () =>
         {
-            value = (await ScrapeAsync(http)).GetValueOrDefault(name, double.NaN);
+            value = PrometheusText.Parse(await http.GetStringAsync("/metrics")).GetValueOrDefault(name, double.NaN);
             return condition(value);
         }, $"{name} (last {value})");
         return value;
     }
-
-    public static async Task<Dictionary<string, double>> ScrapeAsync(HttpClient http) =>
-        PrometheusText.Parse(await http.GetStringAsync("/metrics"));
 }

@@ -40,7 +40,7 @@ public class LearnerShardOutageTests
             await using var feeder = await ShardedReplay.ConnectAsync(replayOptions, logger: null, CancellationToken.None);
             await LearnerHarness.WaitForAsync(running, () => Task.FromResult(learner.Exporter.Ready), "the learner to publish its first weights");
             await feeder.RequireMetadataAsync(CancellationToken.None);
-            await LearnerHarness.InsertAsync(feeder, firstSequence: 0, chunks: 8); // 4 chunks of 128 on each shard
+            await LearnerHarness.InsertAsync(feeder, "feeder", firstSequence: 0, chunks: 8); // 4 chunks of 128 on each shard
 
             double before = await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= 30);
 
@@ -51,7 +51,7 @@ public class LearnerShardOutageTests
 
             await using var restarted = await RedisServer.StartAsync(port: shard1.Port);
             await LearnerHarness.WaitForMetricAsync(running, http, "distsac_replay_unavailable", v => v == 0);
-            await LearnerHarness.InsertAsync(feeder, firstSequence: 8, chunks: 2); // the restarted shard refills
+            await LearnerHarness.InsertAsync(feeder, "feeder", firstSequence: 8, chunks: 2); // the restarted shard refills
             double after = await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= before + 30);
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/readyz")).StatusCode);
             Assert.True(after > before);
@@ -99,7 +99,7 @@ public class LearnerShardOutageTests
             await using (var feeder = await ShardedReplay.ConnectAsync(replayOptions, logger: null, CancellationToken.None))
             {
                 await feeder.RequireMetadataAsync(CancellationToken.None);
-                await LearnerHarness.InsertAsync(feeder, firstSequence: 0, chunks: 2);
+                await LearnerHarness.InsertAsync(feeder, "feeder", firstSequence: 0, chunks: 2);
             }
             double before = await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= 30);
 
@@ -112,7 +112,7 @@ public class LearnerShardOutageTests
             await LearnerHarness.WaitForAsync(running, async () => await after.ReadMetadataAsync(CancellationToken.None) is not null, "the run metadata to be re-created");
             await LearnerHarness.WaitForAsync(running, async () => await after.ReadLatestWeightsAsync(CancellationToken.None) is not null, "the weights to be published again");
             Assert.True((await after.ReadLearnerProgressAsync(CancellationToken.None)).Updates >= (long)before);
-            await LearnerHarness.InsertAsync(after, firstSequence: 0, chunks: 2);
+            await LearnerHarness.InsertAsync(after, "feeder", firstSequence: 0, chunks: 2);
             await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= before + 30);
 
             await stop.CancelAsync();

@@ -33,14 +33,13 @@ public sealed class LearnerCheckpointTests
     {
         using var original = TrainedLearner();
         using var stream = new MemoryStream();
-        LearnerCheckpoint.Write(stream, original, "Pendulum-v1", 1234);
+        LearnerCheckpoint.Write(stream, original, "Pendulum-v1", 1234, weightsVersionOffset: 5678);
         using var restored = Learners.New(Options, seed: 6);
         stream.Position = 0;
 
-        var (envId, envSteps) = LearnerCheckpoint.Read(stream, restored);
+        var state = LearnerCheckpoint.Read(stream, restored);
 
-        Assert.Equal("Pendulum-v1", envId);
-        Assert.Equal(1234, envSteps);
+        Assert.Equal(new LearnerCheckpointState("Pendulum-v1", 1234, 5678), state);
         Assert.Equal(original.UpdateCount, restored.UpdateCount);
         var expected = State(original);
         var actual = State(restored);
@@ -173,10 +172,8 @@ public sealed class LearnerCheckpointTests
                 Assert.Equal(Host.Floats(learner.Actor.Bias(l)), weights.Layers[l].Bias);
             }
             using var restored = Learners.New(Options, seed: 7);
-            using (var stream = File.OpenRead(run.LearnerCheckpointPath))
-            {
-                Assert.Equal(("Pendulum-v1", 99L), LearnerCheckpoint.Read(stream, restored));
-            }
+            var state = LearnerCheckpoint.Load(run, restored, warning => Assert.Fail(warning))!;
+            Assert.Equal(("Pendulum-v1", 99L), (state.EnvId, state.EnvSteps));
             Assert.Equal(Host.Doubles(learner.Critic.Parameters.Values), Host.Doubles(restored.Critic.Parameters.Values));
         }
         finally

@@ -59,12 +59,29 @@ public static class LearnerCommand
             using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
             var logger = loggerFactory.CreateLogger("learner");
             var learner = new DistributedLearner(options, sac, replay, logger, m => Console.WriteLine(Format(m)));
-            var result = await learner.RunAsync(ct);
+            LearnerResult result;
+            try
+            {
+                result = await learner.RunAsync(ct);
+            }
+            catch (Exception e) when (ct.IsCancellationRequested && e is OperationCanceledException or ReplayUnavailableException)
+            {
+                // Stopped while starting (connecting, loading): no update was made, so there is nothing new to save.
+                logger.LogInformation("Stopped before training started");
+                return 0;
+            }
+            if (result.FinalEvaluation is { } final)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"final deterministic evaluation over {final.Episodes} episodes: mean {final.MeanReturn:F1} std {final.StdReturn:F1}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"final deterministic evaluation over {result.FinalEvaluation.Episodes} episodes: mean {result.FinalEvaluation.MeanReturn:F1} std {result.FinalEvaluation.StdReturn:F1}"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{result.EnvSteps} env steps, {result.Updates} updates in {result.Seconds:F1} s; run directory: {result.RunDirectory}"));
-            return ct.IsCancellationRequested ? 130 : 0;
+                $"{(result.Stopped ? "stopped: " : "")}{result.EnvSteps} env steps, {result.Updates} updates in {result.Seconds:F1} s; run directory: {result.RunDirectory}"));
+            if (!result.CheckpointSaved)
+            {
+                await Console.Error.WriteLineAsync($"error: the final checkpoint could not be written to {result.RunDirectory}/checkpoint (see the log); the last one written before is kept");
+                return 1;
+            }
+            // A stop (SIGTERM on every Kubernetes rollout, Ctrl-C) with its checkpoint written is a normal end: exit 0.
+            return 0;
         });
         return command;
     }

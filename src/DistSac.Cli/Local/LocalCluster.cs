@@ -19,6 +19,8 @@ public sealed class LocalCluster
     private readonly List<ChildProcess> _children = [];
     private readonly object _console = new();
     private string? _finalLine;
+    // SuperviseAsync's answer to Ctrl-C / SIGTERM; the exit code is decided once every child has stopped.
+    private const int Interrupted = -1;
 
     public LocalCluster(LocalOptions options, string selfExecutable)
     {
@@ -87,14 +89,15 @@ public sealed class LocalCluster
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            exitCode = 130;
+            exitCode = Interrupted;
         }
         finally
         {
-            await StopAllAsync();
+            var learnerExit = await StopAllAsync();
+            if (exitCode == Interrupted) exitCode = StoppedExitCode(learnerExit);
             if (!_options.Persist) TryDelete(scratch);
         }
-        if (exitCode == 0) Say(_finalLine ?? "training finished");
+        if (exitCode == 0) Say(ct.IsCancellationRequested ? $"stopped; the learner's checkpoint is in {run.CheckpointDirectory}" : _finalLine ?? "training finished");
         Say($"run directory: {run.Path}");
         return exitCode;
     }
@@ -105,7 +108,7 @@ public sealed class LocalCluster
         var nextProgress = DateTime.UtcNow.AddSeconds(5);
         while (true)
         {
-            if (ct.IsCancellationRequested) { Say("interrupted: stopping every child"); return 130; }
+            if (ct.IsCancellationRequested) { Say("stop requested: stopping every child (the learner writes its checkpoint)"); return Interrupted; }
             foreach (var child in _children)
             {
                 if (!child.HasExited || child.StopRequested) continue;
@@ -127,7 +130,8 @@ public sealed class LocalCluster
         }
     }
 
-    private async Task StopAllAsync()
+    /// <summary>Stops every child; returns the learner's exit code (null when it never started).</summary>
+    private async Task<int?> StopAllAsync()
     {
         // Workers first (they flush their last batch), then learner, gateway, and the shards last.
         foreach (var group in new Func<ChildProcess, bool>[] { c => c.Name.StartsWith("worker", StringComparison.Ordinal), c => c.Name == "learner", c => c.Name == "gateway", c => true })
@@ -136,7 +140,21 @@ public sealed class LocalCluster
             foreach (var c in _children) if (group(c) && !c.StopRequested) stopping.Add(c.StopAsync(TimeSpan.FromSeconds(c.Name == "learner" ? 60 : 10)));
             await Task.WhenAll(stopping);
         }
-        foreach (var c in _children) await c.DisposeAsync();
+        int? learnerExit = null;
+        foreach (var c in _children)
+        {
+            if (c.Name == "learner" && c.HasExited) learnerExit = c.ExitCode;
+            await c.DisposeAsync();
+        }
+        return learnerExit;
+    }
+
+    /// <summary>Ctrl-C or SIGTERM is a normal end (exit 0) when the learner stopped cleanly, i.e. with its checkpoint written.</summary>
+    private int StoppedExitCode(int? learnerExit)
+    {
+        if (learnerExit is null or 0) return 0;
+        Say($"error: the learner exited with code {learnerExit} while stopping; see its log");
+        return 1;
     }
 
     private async Task<string> StartRedisAsync(ProcessSpawner spawner, int index, string scratch, string logs, CancellationToken ct)

@@ -5,23 +5,110 @@ using static TorchSharp.torch;
 
 namespace DistSac.Learning.Training;
 
+/// <summary>What a checkpoint restores besides the tensors: the env, its step count, and the weights version offset
+/// (published version = offset + update count, so versions keep rising across learner restarts).</summary>
+public sealed record LearnerCheckpointState(string EnvId, long EnvSteps, long WeightsVersionOffset)
+{
+    /// <summary>The file it was loaded from (learner.ckpt, or learner.ckpt.prev after a fallback).</summary>
+    public string? Path { get; init; }
+}
+
 /// <summary>
-/// Everything needed to resume a learner: network, target and optimizer tensors, log alpha and counters, in one file
-/// written to a temporary name and renamed, so a crash mid-write never leaves a torn checkpoint. The actor is also
-/// written in DistSac.Policy's format (actor.dsac) for evaluation without libtorch.
+/// Everything needed to resume a learner: network, target and optimizer tensors, log alpha and counters. learner.ckpt
+/// carries its length and CRC-32 (<see cref="ChecksummedFile"/>) and is written durably (<see cref="DurableFile"/>),
+/// keeping the previous generation as learner.ckpt.prev; loading falls back to it when the newest is damaged. The actor
+/// is also written in DistSac.Policy's format (actor.dsac, CRC-checked too) for evaluation without libtorch.
 /// </summary>
 public static class LearnerCheckpoint
 {
-    private static readonly byte[] Magic = "DSACLRN2"u8.ToArray();
+    private static readonly byte[] Magic = "DSACLRN3"u8.ToArray();
+    // Written before checksums and the version offset: still read, unverified, so an upgraded learner resumes.
+    private static readonly byte[] LegacyMagic = "DSACLRN2"u8.ToArray();
 
-    public static void Save(RunDirectory run, SacLearner learner, string envId, long envSteps)
+    /// <summary>Writes learner.ckpt, then actor.dsac, each keeping its previous generation.</summary>
+    /// <exception cref="IOException">The checkpoint folder cannot be written (read-only, full, missing); nothing is torn.</exception>
+    /// <exception cref="UnauthorizedAccessException">The checkpoint folder is not writable by this user.</exception>
+    public static void Save(RunDirectory run, SacLearner learner, string envId, long envSteps, long weightsVersionOffset = 0)
     {
-        var weights = ActorExport.ToActorWeights(learner.Actor, learner.UpdateCount);
-        WriteAtomically(run.ActorWeightsPath, s => weights.WriteTo(s));
-        WriteAtomically(run.LearnerCheckpointPath, s => Write(s, learner, envId, envSteps));
+        using var payload = new MemoryStream();
+        Write(payload, learner, envId, envSteps, weightsVersionOffset);
+        var bytes = new ArraySegment<byte>(payload.GetBuffer(), 0, (int)payload.Length);
+        DurableFile.Write(run.LearnerCheckpointPath, s => ChecksummedFile.Write(s, bytes), keepPrevious: true);
+        // The actor second: a failure between the two leaves actor.dsac older than learner.ckpt, never newer.
+        var weights = ActorExport.ToActorWeights(learner.Actor, weightsVersionOffset + learner.UpdateCount);
+        DurableFile.Write(run.ActorWeightsPath, weights.WriteTo, keepPrevious: true);
     }
 
-    public static void Write(Stream stream, SacLearner learner, string envId, long envSteps)
+    /// <summary>
+    /// Restores the newest good generation (learner.ckpt, else learner.ckpt.prev), calling <paramref name="warn"/> for
+    /// each damaged one skipped; null when the run has no checkpoint yet.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Checkpoint files exist but none is usable, or an intact one does not fit
+    /// this learner's sizes or settings. Never a silent fresh start over a run that had checkpoints.</exception>
+    public static LearnerCheckpointState? Load(RunDirectory run, SacLearner learner, Action<string> warn)
+    {
+        var problems = new List<string>();
+        foreach (var path in new[] { run.LearnerCheckpointPath, DurableFile.PreviousOf(run.LearnerCheckpointPath) })
+        {
+            if (!File.Exists(path)) continue;
+            if (TryLoad(path, learner, out var state, out var problem)) return state! with { Path = path };
+            problems.Add($"{path}: {problem}");
+            warn($"Checkpoint {path} is unusable ({problem}); trying the previous generation");
+        }
+        if (problems.Count == 0) return null;
+        throw new InvalidDataException(
+            $"No usable learner checkpoint in {run.CheckpointDirectory} ({string.Join("; ", problems)}). Refusing to start this run " +
+            "over from scratch: restore a good learner.ckpt, or move the checkpoint folder away to start afresh on purpose.");
+    }
+
+    private static bool TryLoad(string path, SacLearner learner, out LearnerCheckpointState? state, out string? problem)
+    {
+        state = null;
+        problem = null;
+        var file = File.ReadAllBytes(path);
+        ArraySegment<byte> payload;
+        bool verified = ChecksummedFile.IsFramed(file);
+        if (verified)
+        {
+            try
+            {
+                payload = ChecksummedFile.Payload(file);
+            }
+            catch (InvalidDataException e)
+            {
+                problem = e.Message;
+                return false;
+            }
+        }
+        else if (file.AsSpan().StartsWith(LegacyMagic))
+        {
+            payload = file;
+        }
+        else
+        {
+            problem = file.Length == 0 ? "empty file" : "bad magic (not a DistSac learner checkpoint, or its first bytes are damaged)";
+            return false;
+        }
+
+        try
+        {
+            using var stream = new MemoryStream(payload.Array!, payload.Offset, payload.Count, writable: false);
+            state = Read(stream, learner);
+            return true;
+        }
+        catch (InvalidDataException e) when (!verified)
+        {
+            problem = e.Message; // an unchecked legacy file that does not parse is as good as damaged
+            return false;
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"Checkpoint {path} is intact but does not fit this learner: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Writes the checkpoint payload (no length or checksum frame; <see cref="Save"/> adds them).</summary>
+    public static void Write(Stream stream, SacLearner learner, string envId, long envSteps, long weightsVersionOffset = 0)
     {
         using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
         w.Write(Magic);
@@ -30,6 +117,7 @@ public static class LearnerCheckpoint
         w.Write(learner.ActionSize);
         w.Write(envSteps);
         w.Write(learner.UpdateCount);
+        w.Write(weightsVersionOffset);
         w.Write(learner.AlphaOptimizer is not null);
         foreach (var t in StateTensors(learner)) WriteTensor(w, t);
         w.Write(learner.ActorOptimizer.StepCount);
@@ -37,12 +125,26 @@ public static class LearnerCheckpoint
         w.Write(learner.AlphaOptimizer?.StepCount ?? 0);
     }
 
-    /// <summary>Restores a checkpoint into a learner built with the same sizes; returns (env id, env steps).</summary>
-    public static (string EnvId, long EnvSteps) Read(Stream stream, SacLearner learner)
+    /// <summary>Restores a checkpoint payload into a learner built with the same sizes.</summary>
+    /// <exception cref="InvalidDataException">Not a checkpoint, truncated, or written for other sizes or settings.</exception>
+    public static LearnerCheckpointState Read(Stream stream, SacLearner learner)
+    {
+        try
+        {
+            return ReadPayload(stream, learner);
+        }
+        catch (Exception e) when (e is EndOfStreamException or FormatException)
+        {
+            throw new InvalidDataException($"Checkpoint is truncated or damaged ({e.Message})", e);
+        }
+    }
+
+    private static LearnerCheckpointState ReadPayload(Stream stream, SacLearner learner)
     {
         using var r = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         var magic = r.ReadBytes(Magic.Length);
-        if (!magic.AsSpan().SequenceEqual(Magic)) throw new InvalidDataException("Not a DistSac learner checkpoint (bad magic).");
+        bool legacy = magic.AsSpan().SequenceEqual(LegacyMagic);
+        if (!legacy && !magic.AsSpan().SequenceEqual(Magic)) throw new InvalidDataException("Not a DistSac learner checkpoint (bad magic).");
         var envId = r.ReadString();
         var obs = r.ReadInt32();
         var act = r.ReadInt32();
@@ -50,6 +152,7 @@ public static class LearnerCheckpoint
             throw new InvalidDataException($"Checkpoint is for observation/action sizes {obs}/{act}; this learner has {learner.ObservationSize}/{learner.ActionSize}.");
         var envSteps = r.ReadInt64();
         var updates = r.ReadInt64();
+        var versionOffset = legacy ? 0 : r.ReadInt64();
         var learnsAlpha = r.ReadBoolean();
         if (learnsAlpha != learner.AlphaOptimizer is not null)
             throw new InvalidDataException($"Checkpoint was written with Sac:LearnAlpha = {learnsAlpha}; this learner has {learner.AlphaOptimizer is not null}. Use the same setting to resume.");
@@ -60,7 +163,7 @@ public static class LearnerCheckpoint
         if (stream.CanSeek && stream.Position != stream.Length)
             throw new InvalidDataException($"Checkpoint has {stream.Length - stream.Position} unexpected trailing bytes (written by a different version or network shape?).");
         learner.RestoreCounters(updates, actorSteps, criticSteps, alphaSteps);
-        return (envId, envSteps);
+        return new LearnerCheckpointState(envId, envSteps, versionOffset);
     }
 
     private static IEnumerable<Tensor> StateTensors(SacLearner learner)
@@ -97,16 +200,5 @@ public static class LearnerCheckpoint
         for (int i = 0; i < n; i++) values[i] = r.ReadSingle();
         using var source = tensor(values).to(destination.device);
         using (no_grad()) destination.copy_(source.view(destination.shape));
-    }
-
-    public static void WriteAtomically(string path, Action<Stream> write)
-    {
-        var temporary = path + ".tmp";
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            write(stream);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temporary, path, overwrite: true);
     }
 }

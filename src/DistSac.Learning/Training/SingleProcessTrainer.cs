@@ -6,7 +6,11 @@ using static TorchSharp.torch;
 
 namespace DistSac.Learning.Training;
 
-public sealed record TrainResult(string RunDirectory, long Steps, long Updates, double Seconds, EvaluationResult FinalEvaluation, double? FirstStepReachingThreshold);
+public sealed record TrainResult(string RunDirectory, long Steps, long Updates, double Seconds, EvaluationResult FinalEvaluation, double? FirstStepReachingThreshold)
+{
+    /// <summary>Why the final checkpoint could not be written (read-only or full disk), or null when it was.</summary>
+    public string? CheckpointError { get; init; }
+}
 
 /// <summary>
 /// SAC in one process: one environment, an in-memory replay, uniform-random actions for the first LearningStarts
@@ -121,8 +125,17 @@ public sealed class SingleProcessTrainer
         }
 
         var final = lastEval ?? TorchPolicyEvaluator.Evaluate(learner.Actor, _train.Env, _train.EvalEpisodes, _train.Seed + 1_000_003, device);
-        LearnerCheckpoint.Save(run, learner, _train.Env, step);
-        return new TrainResult(run.Path, step, learner.UpdateCount, clock.Elapsed.TotalSeconds, final, firstStepReaching);
+        string? checkpointError = null;
+        try
+        {
+            LearnerCheckpoint.Save(run, learner, _train.Env, step);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The trained networks are lost, the run directory is not: its metrics stay, and no torn file is left.
+            checkpointError = $"could not write the checkpoint to {run.CheckpointDirectory}: {e.Message}";
+        }
+        return new TrainResult(run.Path, step, learner.UpdateCount, clock.Elapsed.TotalSeconds, final, firstStepReaching) { CheckpointError = checkpointError };
     }
 
     private static void SampleAction(SacLearner learner, float[] observation, float[] action, Device device)

@@ -1,0 +1,53 @@
+using DistSac.Learning;
+using DistSac.Learning.Training;
+using DistSac.Replay;
+using Microsoft.Extensions.Logging;
+using static TorchSharp.torch;
+
+namespace DistSac.Learner;
+
+public sealed partial class DistributedLearner
+{
+    /// <summary>
+    /// Longest the end of a stopped run waits on Redis (last metrics line, last weights). With the update in flight
+    /// (milliseconds) and the checkpoint (local disk) this keeps a SIGTERM stop well inside the 60 s
+    /// terminationGracePeriodSeconds of deploy/k8s/base/learner.yaml.
+    /// </summary>
+    private static readonly TimeSpan StopReplayTimeout = TimeSpan.FromSeconds(10);
+
+    private long WeightsVersion(SacLearner learner) => _versionOffset + learner.UpdateCount;
+
+    /// <summary>
+    /// Ends a run: on a normal finish a final evaluation, on a stop none (an evaluation can take longer than the grace
+    /// period); then the metrics line, the checkpoint and the last weights. A failed checkpoint write is reported in
+    /// the result, not thrown, so the weights still go out.
+    /// </summary>
+    private async Task<LearnerResult> FinishAsync(ShardedReplay replay, SacLearner learner, LearnerCheckpointSaver checkpoints,
+        LoopState loop, MetricsWriter metrics, RunDirectory run, Device device, bool stopped)
+    {
+        EvaluationResult? final = null;
+        if (stopped)
+        {
+            _logger.LogInformation("Stop requested at update {Updates}: writing the checkpoint, skipping the final evaluation", learner.UpdateCount);
+        }
+        else
+        {
+            final = TorchPolicyEvaluator.Evaluate(learner.Actor, _options.Env, _options.EvalEpisodes, _options.Seed + 1_000_003, device);
+            loop.LastEvaluation = final;
+        }
+        var envSteps = loop.Stats?.TotalInserted ?? 0;
+        using var bounded = new CancellationTokenSource(StopReplayTimeout);
+        await LogProgressAsync(replay, learner, loop, metrics, final, stopped ? bounded.Token : CancellationToken.None);
+        var saved = checkpoints.TrySave(learner, envSteps);
+        try
+        {
+            await PublishWeightsAsync(replay, learner, stopped ? bounded.Token : CancellationToken.None);
+            Exporter.Published(WeightsVersion(learner));
+        }
+        catch (Exception e) when (stopped && e is ReplayUnavailableException or OperationCanceledException)
+        {
+            _logger.LogWarning("Could not publish the last weights while stopping ({Reason}); the checkpoint holds them", e.Message);
+        }
+        return new LearnerResult(run.Path, learner.UpdateCount, envSteps, loop.Clock.Elapsed.TotalSeconds, final, loop.FirstStepReaching, stopped, saved);
+    }
+}

@@ -1,0 +1,50 @@
+using System.Net;
+using System.Net.Sockets;
+using DistSac.Testing;
+
+namespace DistSac.Integration.Tests;
+
+/// <summary>Every role treats SIGTERM as a normal end: the gateway and a worker (with its last batch in flight) exit 0.</summary>
+public sealed class RoleSigtermTests
+{
+    private const int SigTerm = 15;
+
+    [Fact]
+    public async Task Gateway_and_worker_exit_0_on_sigterm()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        int port = FreePort.Next();
+        await using var gateway = DistSacProcess.Start(["replay", "--shards", redis.Endpoint, "--run-id", "roles", "--listen", $"http://127.0.0.1:{port}"]);
+        await WaitForPortAsync(port, gateway);
+        // The worker waits for the run's metadata (no learner here), so it is stopped while retrying: a normal stop too.
+        await using var worker = DistSacProcess.Start(["worker", "--gateway", $"http://127.0.0.1:{port}", "--worker-id", "w0"]);
+        await Task.Delay(2000);
+
+        worker.Signal(SigTerm);
+        var workerExit = await worker.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        gateway.Signal(SigTerm);
+        var gatewayExit = await gateway.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(workerExit == 0, $"worker exit {workerExit}:\n{worker.Output}");
+        Assert.True(gatewayExit == 0, $"gateway exit {gatewayExit}:\n{gateway.Output}");
+    }
+
+    private static async Task WaitForPortAsync(int port, DistSacProcess process)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline && !process.HasExited)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(100);
+            }
+        }
+        Assert.Fail($"the gateway did not listen on {port}:\n{process.Output}");
+    }
+}
