@@ -17,6 +17,22 @@ public sealed partial class DistributedLearner
 
     private long WeightsVersion(SacLearner learner) => _versionOffset + learner.UpdateCount;
 
+    /// <summary>The run directory with config.json; an unwritable runs root is a clear start-up error (exit 2), not a crash.</summary>
+    private RunDirectory CreateRunDirectory(object config)
+    {
+        try
+        {
+            var run = RunDirectory.Create(_options.RunsRoot, _options.RunId ?? _replayOptions.RunId);
+            run.WriteConfig(config);
+            return run;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException(
+                $"Cannot write the run directory under Learner:RunsRoot = '{_options.RunsRoot}': {e.Message}. Point it at a writable folder with free space.", e);
+        }
+    }
+
     /// <summary>
     /// Ends a run: on a normal finish a final evaluation, on a stop none (an evaluation can take longer than the grace
     /// period); then the metrics line, the checkpoint and the last weights. A failed checkpoint write is reported in

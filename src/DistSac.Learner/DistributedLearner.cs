@@ -64,8 +64,7 @@ public sealed partial class DistributedLearner
         int o = spec.ObservationSize, a = spec.ActionSize;
         var record = new TransitionRecord(o, a);
         var layout = new TransitionLayout(o, a);
-        var run = RunDirectory.Create(_options.RunsRoot, _options.RunId ?? _replayOptions.RunId);
-        run.WriteConfig(new { Learner = _options, Sac = _sac, Replay = _replayOptions with { Password = null }, Device = device.ToString(), Threads = threads });
+        var run = CreateRunDirectory(new { Learner = _options, Sac = _sac, Replay = _replayOptions with { Password = null }, Device = device.ToString(), Threads = threads });
 
         // Unreachable at start fails fast (usually a wrong address; on a cluster the container restarts with back-off);
         // once connected, outages are waited out (UntilAvailableAsync).

@@ -77,6 +77,21 @@ public sealed class LearnerDurabilityTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task An_unwritable_runs_root_is_a_clear_error_naming_the_setting()
+    {
+        var root = Directory.CreateTempSubdirectory("distsac-learner-durability-");
+        _roots.Add(root);
+        var file = Path.Combine(root.FullName, "a-file");
+        File.WriteAllText(file, "");
+        var options = Options("", checkpointInterval: 0) with { RunsRoot = Path.Combine(file, "runs") };
+        var learner = new DistributedLearner(options, Sac, new ReplayOptions { RunId = "unwritable", Shards = ["127.0.0.1:1"] });
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => learner.RunAsync(CancellationToken.None));
+
+        Assert.Contains("Learner:RunsRoot", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_learner_restarted_with_an_older_checkpoint_or_none_publishes_versions_above_the_stored_one()
     {
         var replay = await ReplayAsync();
