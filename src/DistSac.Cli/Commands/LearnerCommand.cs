@@ -28,7 +28,7 @@ public static class LearnerCommand
             new("--checkpoint-interval", "Learner:CheckpointInterval", "Updates between checkpoints (0 = only at the end).", typeof(long)),
             new("--runs-root", "Learner:RunsRoot", "Folder for run directories.", typeof(string)),
             new("--device", "Learner:Device", "auto, cpu or cuda.", typeof(string)),
-            new("--http-listen", "Learner:HttpListen", "HTTP address for /healthz, /readyz and /metrics, e.g. http://0.0.0.0:9091 (default off).", typeof(string)),
+            new("--http-listen", "Learner:HttpListen", "HTTP address for /healthz, /readyz and /metrics, e.g. http://127.0.0.1:9091, or http://0.0.0.0:9091 for a scraper on another machine (default off).", typeof(string)),
             new("--threads", "Learner:Threads", "Torch CPU threads (0 = all cores).", typeof(int)),
             new("--stop-at-eval-return", "Learner:StopAtEvalReturn", "Stop once an evaluation reaches this mean return.", typeof(double)),
             new("--prefetch-depth", "Learner:PrefetchDepth", "Sampled batches kept ready.", typeof(int)),
