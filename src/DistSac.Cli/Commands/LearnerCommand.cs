@@ -35,7 +35,7 @@ public static class LearnerCommand
             new("--prefetch-parallelism", "Learner:PrefetchParallelism", "Concurrent sampling loops.", typeof(int)),
             new("--run-id", "Replay:RunId", "Run id: Redis key namespace and run directory name.", typeof(string)),
             new("--capacity-per-shard", "Replay:CapacityPerShard", "Ring capacity of each shard in transitions.", typeof(long)),
-            new("--redis-password", "Replay:Password", "Redis password (prefer DISTSAC_REPLAY__PASSWORD).", typeof(string)),
+            SecretFlags.RedisPasswordFile(),
         };
         flags.AddRange(CommonFlags.Sac());
         var config = CommonFlags.ConfigFile();
@@ -43,6 +43,7 @@ public static class LearnerCommand
         var shards = CommonFlags.Shards();
         var command = new Command("learner", "Run the distributed learner against Redis shards.") { config, hidden, shards };
         foreach (var f in flags) command.Options.Add(f.Option);
+        command.Options.Add(SecretFlags.RefusedRedisPassword());
         command.SetAction(async (parse, ct) =>
         {
             var overrides = new Dictionary<string, string?>();

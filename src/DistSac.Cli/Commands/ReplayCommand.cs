@@ -25,7 +25,7 @@ public static class ReplayCommand
             new("--status-log-interval-ms", "Gateway:StatusLogIntervalMs", "Interval of the counters log line (default 10000; 0 = off).", typeof(int)),
             new("--run-id", "Replay:RunId", "Run id; Redis keys are distsac:<run>:... (default 'default').", typeof(string)),
             new("--capacity-per-shard", "Replay:CapacityPerShard", "Ring capacity of each shard in transitions (the learner's value).", typeof(long)),
-            new("--redis-password", "Replay:Password", "Redis password (prefer DISTSAC_REPLAY__PASSWORD).", typeof(string)),
+            SecretFlags.RedisPasswordFile(),
             new("--connect-timeout-ms", "Replay:ConnectTimeoutMs", "Redis connect timeout (default 5000).", typeof(int)),
             new("--log-level", "Logging:LogLevel:Default", "Trace, Debug, Information (default), Warning or Error.", typeof(string)),
         };
@@ -36,6 +36,7 @@ public static class ReplayCommand
             config, shards,
         };
         foreach (var f in flags) command.Options.Add(f.Option);
+        command.Options.Add(SecretFlags.RefusedRedisPassword());
 
         command.SetAction(async (parse, ct) =>
         {
