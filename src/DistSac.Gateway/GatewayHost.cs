@@ -32,7 +32,10 @@ public sealed class GatewayHost : IAsyncDisposable
         HttpAddress = httpAddress;
     }
 
-    /// <summary>The bound address, e.g. http://127.0.0.1:41234 (the real port when Listen asked for port 0).</summary>
+    /// <summary>
+    /// An address to connect to, e.g. http://127.0.0.1:41234 (the real port when Listen asked for port 0); a wildcard
+    /// bind (0.0.0.0, [::]) is given as localhost here, while the start-up log states the real binding.
+    /// </summary>
     public Uri Address { get; }
 
     /// <summary>The bound probe address (/healthz, /readyz, /metrics); null when Gateway:HttpListen is empty.</summary>
@@ -49,6 +52,7 @@ public sealed class GatewayHost : IAsyncDisposable
     {
         gateway.Validate();
         var listen = ListenAddress.Parse(gateway.Listen);
+        var token = GatewayAuthentication.Resolve(gateway, listen);
         ListenAddress? httpListen = string.IsNullOrEmpty(gateway.HttpListen)
             ? null
             : ListenAddress.Parse(gateway.HttpListen, $"{GatewayOptions.Section}:{nameof(GatewayOptions.HttpListen)}");
@@ -76,6 +80,12 @@ public sealed class GatewayHost : IAsyncDisposable
         try
         {
             AddGatewayServices(builder.Services, gateway, replay, shards, counters);
+            if (token is not null)
+            {
+                // One instance (resolved from DI) so its refusal count and log throttle span all calls.
+                builder.Services.AddSingleton(sp => new BearerTokenInterceptor(token, sp.GetRequiredService<ILogger<BearerTokenInterceptor>>()));
+                builder.Services.AddGrpc().AddServiceOptions<ReplayGatewayService>(o => o.Interceptors.Add<BearerTokenInterceptor>());
+            }
             var app = builder.Build();
             if (httpListen is not null)
             {
@@ -87,9 +97,13 @@ public sealed class GatewayHost : IAsyncDisposable
             await app.StartAsync(ct).ConfigureAwait(false);
             var address = BoundAddress(app, listen, 0);
             var httpAddress = httpListen is { } hl ? BoundAddress(app, hl, 1) : null;
-            logger.LogInformation("Replay gateway for run {RunId} listening on {Address} ({Shards} shards, rate limit {Ratio} updates/transition)",
-                replay.RunId, address, replay.Shards.Length, gateway.RateLimit);
-            if (httpAddress is not null) logger.LogInformation("Probes and metrics on {Address} (/healthz, /readyz, /metrics)", httpAddress);
+            // The addresses Kestrel really bound (e.g. http://0.0.0.0:50051 means every interface), not a connectable alias.
+            logger.LogInformation("Replay gateway for run {RunId} bound to {Bound} ({Reach}; {Shards} shards, rate limit {Ratio} updates/transition)",
+                replay.RunId, RealBinding(app, 0, listen), Reach(listen), replay.Shards.Length, gateway.RateLimit);
+            if (token is not null) logger.LogInformation("gRPC calls need the bearer token from {Origin}", token.Origin);
+            else if (!listen.IsLoopback) logger.LogWarning("No token: anyone who reaches {Bound} can push and read weights (Gateway:AllowUnauthenticated=true)", RealBinding(app, 0, listen));
+            if (httpListen is { } probes)
+                logger.LogInformation("Probes and metrics bound to {Bound} ({Reach}; /healthz, /readyz, /metrics)", RealBinding(app, 1, probes), Reach(probes));
             return new GatewayHost(app, shards, counters, address, httpAddress);
         }
         catch
@@ -163,6 +177,21 @@ public sealed class GatewayHost : IAsyncDisposable
         var (updates, version) = await learner.ConfigureAwait(false);
         return new ReplayProgress(updates, version, (await stats.ConfigureAwait(false)).TotalInserted);
     }
+
+    /// <summary>The <paramref name="index"/>-th address as Kestrel reports it, unaltered; "localhost" binds both loopback addresses.</summary>
+    private static string RealBinding(WebApplication app, int index, ListenAddress listen)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+        if (addresses is { Count: > 0 } && index < addresses.Count)
+        {
+            var a = addresses.ElementAt(index);
+            return listen.IsLocalhost ? $"{a} (127.0.0.1 and [::1])" : a;
+        }
+        return listen.IsLocalhost ? $"http://localhost:{listen.Port}" : $"http://{listen.Address}:{listen.Port}";
+    }
+
+    private static string Reach(ListenAddress listen) =>
+        listen.IsLoopback ? "this machine only" : "reachable from other machines";
 
     /// <summary>The <paramref name="index"/>-th bound address (0: gRPC, 1: probes), in the order the endpoints were added.</summary>
     private static Uri BoundAddress(WebApplication app, ListenAddress listen, int index)

@@ -7,14 +7,29 @@ public sealed record GatewayOptions
 {
     public const string Section = "Gateway";
 
-    /// <summary>Where Kestrel listens, HTTP/2 cleartext: "http://0.0.0.0:50051", "http://127.0.0.1:0" (any free port), "http://localhost:50051".</summary>
-    public string Listen { get; init; } = "http://0.0.0.0:50051";
+    /// <summary>
+    /// Where Kestrel listens, HTTP/2 cleartext: "http://127.0.0.1:50051" (the default: this machine only),
+    /// "http://127.0.0.1:0" (any free port), "http://0.0.0.0:50051" (every interface: say so explicitly, and set a token).
+    /// </summary>
+    public string Listen { get; init; } = "http://127.0.0.1:50051";
 
     /// <summary>
     /// HTTP/1.1 address of the probe endpoint (/healthz, /readyz, /metrics), a second Kestrel endpoint beside the gRPC one,
     /// e.g. "http://0.0.0.0:9090"; empty turns it off. Kubernetes probes and Prometheus scrape this port.
     /// </summary>
     public string HttpListen { get; init; } = "";
+
+    /// <summary>
+    /// Shared bearer token workers must send (set it as DISTSAC_GATEWAY__TOKEN, never as a flag); see <see cref="GatewayAuthentication"/>.
+    /// Required whenever <see cref="Listen"/> is not loopback, unless <see cref="AllowUnauthenticated"/>.
+    /// </summary>
+    public string Token { get; init; } = "";
+
+    /// <summary>File holding the token (e.g. a mounted Kubernetes Secret); one token per line, re-read when it changes.</summary>
+    public string TokenFile { get; init; } = "";
+
+    /// <summary>Serve a non-loopback <see cref="Listen"/> with no token: anyone who reaches the port can push and read weights.</summary>
+    public bool AllowUnauthenticated { get; init; }
 
     /// <summary>
     /// Learner updates per stored transition the workers may not run ahead of (Reverb's SampleToInsertRatio, in updates).

@@ -11,18 +11,21 @@ public readonly partial record struct ListenAddress(IPAddress? Address, int Port
     /// <summary>True for "localhost": Kestrel then binds both loopback addresses.</summary>
     public bool IsLocalhost => Address is null;
 
+    /// <summary>True when only this machine can connect: "localhost", 127.0.0.0/8 or ::1 (not 0.0.0.0, [::] or a pod IP).</summary>
+    public bool IsLoopback => Address is null || IPAddress.IsLoopback(Address);
+
     public static ListenAddress Parse(string value) => Parse(value, Key);
 
     /// <summary>Parses an address for the setting <paramref name="key"/>, which error messages name.</summary>
     public static ListenAddress Parse(string value, string key)
     {
         if (string.IsNullOrWhiteSpace(value))
-            throw new ArgumentException($"{key} is empty; give an address such as http://0.0.0.0:50051.");
+            throw new ArgumentException($"{key} is empty; give an address such as http://127.0.0.1:50051 (this machine) or http://0.0.0.0:50051 (every interface).");
         if (value.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"{key} '{value}': the gateway serves cleartext HTTP/2 only (terminate TLS at the ingress); use http://.");
         var match = HostPort().Match(value);
         if (!match.Success)
-            throw new ArgumentException($"{key} '{value}' is not of the form http://host:port, e.g. http://0.0.0.0:50051 (port 0 picks a free one).");
+            throw new ArgumentException($"{key} '{value}' is not of the form http://host:port, e.g. http://127.0.0.1:50051 (port 0 picks a free one).");
         var host = match.Groups["host"].Value;
         if (!int.TryParse(match.Groups["port"].Value, out var port) || port > IPEndPoint.MaxPort)
             throw new ArgumentException($"{key} '{value}': port must be in [0, {IPEndPoint.MaxPort}].");

@@ -33,9 +33,26 @@ public sealed partial class ProbeListener : IAsyncDisposable
         _serving = Task.Run(ServeAsync);
     }
 
-    /// <summary>Starts listening on <paramref name="listen"/> ("http://0.0.0.0:9092", "http://127.0.0.1:9092").</summary>
-    public static ProbeListener Start(string listen, Func<bool> ready, CollectorRegistry registry, ILogger logger) =>
-        new(Prefix(listen), ready, registry, logger);
+    /// <summary>
+    /// Starts listening on <paramref name="listen"/>: "http://127.0.0.1:9092" (this machine only) or, said explicitly,
+    /// "http://0.0.0.0:9092" (every interface, e.g. for a Prometheus in another pod).
+    /// </summary>
+    public static ProbeListener Start(string listen, Func<bool> ready, CollectorRegistry registry, ILogger logger)
+    {
+        var prefix = Prefix(listen);
+        var probes = new ProbeListener(prefix, ready, registry, logger);
+        logger.LogInformation("Probes and metrics bound to {Bound} ({Reach}; /healthz, /readyz, /metrics)", listen, Reach(prefix));
+        return probes;
+    }
+
+    /// <summary>Who can connect to a prefix: "+" is every interface; localhost and 127.x / ::1 are this machine only.</summary>
+    public static string Reach(string prefix)
+    {
+        var host = new Uri(prefix.Replace("://+:", "://0.0.0.0:", StringComparison.Ordinal)).Host.Trim('[', ']');
+        bool loopback = host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+            || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
+        return loopback ? "this machine only" : "reachable from other machines";
+    }
 
     /// <summary>The HttpListener prefix for an address; "+" is HttpListener's spelling of every interface.</summary>
     public static string Prefix(string listen)

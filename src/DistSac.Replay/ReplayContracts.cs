@@ -9,8 +9,25 @@ public sealed record ReplayOptions
     public string[] Shards { get; init; } = ["127.0.0.1:6379"];
     /// <summary>Ring capacity of each shard in transitions; oldest are evicted first (FIFO).</summary>
     public long CapacityPerShard { get; init; } = 1_000_000;
+    /// <summary>Redis password (DISTSAC_REPLAY__PASSWORD); never a flag, which every local user could read in ps.</summary>
     public string? Password { get; init; }
+    /// <summary>File holding the Redis password (e.g. a mounted Secret), read at each connect; excludes <see cref="Password"/>.</summary>
+    public string? PasswordFile { get; init; }
     public int ConnectTimeoutMs { get; init; } = 5000;
+
+    /// <summary>The password from <see cref="PasswordFile"/> (first line) or <see cref="Password"/>; null for none.</summary>
+    public string? ResolvePassword()
+    {
+        if (string.IsNullOrEmpty(PasswordFile)) return string.IsNullOrEmpty(Password) ? null : Password;
+        if (!string.IsNullOrEmpty(Password))
+            throw new ArgumentException("Replay:Password and Replay:PasswordFile are both set; set one (the file is preferred).");
+        if (!File.Exists(PasswordFile))
+            throw new ArgumentException($"Replay:PasswordFile '{PasswordFile}' does not exist; write the Redis password into it.");
+        var line = File.ReadLines(PasswordFile).FirstOrDefault()?.Trim();
+        return string.IsNullOrEmpty(line)
+            ? throw new ArgumentException($"Replay:PasswordFile '{PasswordFile}' is empty; write the Redis password into it.")
+            : line;
+    }
 }
 
 /// <summary>Immutable description of a run, written once by the learner into "distsac:{run}:meta" and checked by everyone.</summary>

@@ -38,7 +38,7 @@ internal sealed class ReplayShard : IAsyncDisposable
             AbortOnConnectFail = true,
             ConnectRetry = 2,
             ConnectTimeout = options.ConnectTimeoutMs,
-            Password = options.Password,
+            Password = options.ResolvePassword(),
             ClientName = $"distsac-{options.RunId}-shard{index}",
             // While a shard is down, fail commands at once (ReplayUnavailableException) instead of queueing them until
             // the timeout: the gateway answers Unavailable and the worker retries (pushes are idempotent), the

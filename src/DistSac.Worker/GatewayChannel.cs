@@ -11,7 +11,8 @@ namespace DistSac.Worker;
 /// <summary>The worker's one HTTP/2 connection to the gateway, with message limits set from the protocol, never defaults.</summary>
 public static class GatewayChannel
 {
-    public static GrpcChannel Create(string address)
+    /// <param name="token">Sent as "authorization: Bearer ..." with every call; null sends none (a loopback gateway without a token).</param>
+    public static GrpcChannel Create(string address, BearerToken? token = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(address);
         var handler = new SocketsHttpHandler
@@ -43,6 +44,7 @@ public static class GatewayChannel
             services.AddSingleton<ResolverFactory>(new DnsResolverFactory(refreshInterval: TimeSpan.FromSeconds(30)));
             options.ServiceProvider = services.BuildServiceProvider();
         }
+        if (token is not null) GatewayCredentials.Attach(options, address, token);
         return GrpcChannel.ForAddress(address, options);
     }
 }

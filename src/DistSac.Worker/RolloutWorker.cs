@@ -1,5 +1,6 @@
 using DistSac.Observability;
 using DistSac.Envs;
+using DistSac.Protocol;
 using DistSac.Protocol.V1;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
@@ -46,7 +47,7 @@ public sealed class RolloutWorker
 
     private async Task<WorkerResult> RunRolloutAsync(CancellationToken stoppingToken)
     {
-        using var channel = GatewayChannel.Create(_options.Gateway);
+        using var channel = GatewayChannel.Create(_options.Gateway, BearerToken.Resolve(_options.Token, _options.TokenFile, WorkerOptions.Section));
         var client = new ReplayGateway.ReplayGatewayClient(channel);
         RunInfo? info = await GetRunInfoAsync(client, stoppingToken);
         if (info is null)

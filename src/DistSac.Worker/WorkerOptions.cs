@@ -16,6 +16,12 @@ public sealed record WorkerOptions
     [Required(ErrorMessage = "Worker:Gateway is required (e.g. http://127.0.0.1:50051).")]
     public string Gateway { get; init; } = "http://127.0.0.1:50051";
 
+    /// <summary>The gateway's shared bearer token (set it as DISTSAC_WORKER__TOKEN, never as a flag); empty sends none.</summary>
+    public string Token { get; init; } = "";
+
+    /// <summary>File holding the token (e.g. a mounted Kubernetes Secret); its first line is sent, re-read when it changes.</summary>
+    public string TokenFile { get; init; } = "";
+
     /// <summary>Unique per worker: the gateway de-duplicates pushes by (worker id, sequence).</summary>
     [Required(ErrorMessage = "Worker:WorkerId must not be empty.")]
     public string WorkerId { get; init; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";

@@ -167,7 +167,11 @@ public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestO
         Assert.True(NetworkLab.Unsupported() is null, NetworkLab.Unsupported());
         var overlay = RenderedOverlay.Load(overlayName);
         var config = overlay.OfKind<V1ConfigMap>().Single(c => c.Metadata.Name == "distsac-config").Data;
-        var secret = new Dictionary<string, string> { ["password"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant() };
+        var secret = new Dictionary<string, string>
+        {
+            ["password"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant(),
+            ["token"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant(),
+        };
         // Not under /tmp: each pod mounts its own emptyDir there.
         var root = $"/var/tmp/distsac-cluster-run-{overlayName}";
         if (Directory.Exists(root)) Directory.Delete(root, recursive: true);

@@ -57,6 +57,7 @@ public sealed class ManifestParsingTests
 
         Assert.Equal("distsac-replay", secret.Metadata.Name);
         Assert.Contains("password", secret.StringData.Keys);
+        Assert.Contains("token", secret.StringData.Keys);
         foreach (var overlay in RenderedOverlay.All) Assert.Empty(RenderedOverlay.Load(overlay).OfKind<V1Secret>());
     }
 
@@ -70,8 +71,8 @@ public sealed class ManifestParsingTests
                 foreach (var env in container.Env ?? [])
                 {
                     if (env.ValueFrom?.SecretKeyRef is not { } secretRef) continue;
-                    Assert.True(secretRef.Name == "distsac-replay" && secretRef.Key == "password",
-                        $"{owner}/{container.Name} reads secret {secretRef.Name}/{secretRef.Key}, not distsac-replay/password");
+                    Assert.True(secretRef.Name == "distsac-replay" && secretRef.Key is "password" or "token",
+                        $"{owner}/{container.Name} reads secret {secretRef.Name}/{secretRef.Key}, not distsac-replay/password or /token");
                 }
             }
         }

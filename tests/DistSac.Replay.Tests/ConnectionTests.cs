@@ -37,4 +37,30 @@ public sealed class ConnectionTests
         var ex = await Assert.ThrowsAsync<ReplayUnavailableException>(() => ShardedReplay.ConnectAsync(options, null, CancellationToken.None));
         Assert.Contains(server.Endpoint, ex.Message, StringComparison.Ordinal);
     }
+    [Fact]
+    public async Task A_password_file_is_read_for_the_connection()
+    {
+        await using var server = await RedisServer.StartAsync(password: "pw-from-a-file");
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, "pw-from-a-file\n");
+            var options = new ReplayOptions { RunId = TestRuns.NewRunId(), Shards = [server.Endpoint], CapacityPerShard = 10, PasswordFile = file };
+            await using var replay = await ShardedReplay.ConnectAsync(options, null, CancellationToken.None);
+            await replay.InitializeRunAsync(TestRuns.Metadata(options.RunId, 10, 1), CancellationToken.None);
+            Assert.Equal(1, (await replay.InsertAsync("w", 0, TestRuns.Records(1, 0), 1, CancellationToken.None)).Stored);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void A_password_and_a_password_file_together_are_refused_naming_both()
+    {
+        var options = new ReplayOptions { Password = "pw", PasswordFile = "/nonexistent" };
+        var ex = Assert.Throws<ArgumentException>(() => options.ResolvePassword());
+        Assert.Contains("Replay:Password and Replay:PasswordFile", ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -28,14 +28,14 @@ public static class LearnerCommand
             new("--checkpoint-interval", "Learner:CheckpointInterval", "Updates between checkpoints (0 = only at the end).", typeof(long)),
             new("--runs-root", "Learner:RunsRoot", "Folder for run directories.", typeof(string)),
             new("--device", "Learner:Device", "auto, cpu or cuda.", typeof(string)),
-            new("--http-listen", "Learner:HttpListen", "HTTP address for /healthz, /readyz and /metrics, e.g. http://0.0.0.0:9091 (default off).", typeof(string)),
+            new("--http-listen", "Learner:HttpListen", "HTTP address for /healthz, /readyz and /metrics, e.g. http://127.0.0.1:9091, or http://0.0.0.0:9091 for a scraper on another machine (default off).", typeof(string)),
             new("--threads", "Learner:Threads", "Torch CPU threads (0 = all cores).", typeof(int)),
             new("--stop-at-eval-return", "Learner:StopAtEvalReturn", "Stop once an evaluation reaches this mean return.", typeof(double)),
             new("--prefetch-depth", "Learner:PrefetchDepth", "Sampled batches kept ready.", typeof(int)),
             new("--prefetch-parallelism", "Learner:PrefetchParallelism", "Concurrent sampling loops.", typeof(int)),
             new("--run-id", "Replay:RunId", "Run id: Redis key namespace and run directory name.", typeof(string)),
             new("--capacity-per-shard", "Replay:CapacityPerShard", "Ring capacity of each shard in transitions.", typeof(long)),
-            new("--redis-password", "Replay:Password", "Redis password (prefer DISTSAC_REPLAY__PASSWORD).", typeof(string)),
+            SecretFlags.RedisPasswordFile(),
         };
         flags.AddRange(CommonFlags.Sac());
         var config = CommonFlags.ConfigFile();
@@ -43,6 +43,7 @@ public static class LearnerCommand
         var shards = CommonFlags.Shards();
         var command = new Command("learner", "Run the distributed learner against Redis shards.") { config, hidden, shards };
         foreach (var f in flags) command.Options.Add(f.Option);
+        command.Options.Add(SecretFlags.RefusedRedisPassword());
         command.SetAction(async (parse, ct) =>
         {
             var overrides = new Dictionary<string, string?>();

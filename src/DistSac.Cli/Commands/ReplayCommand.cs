@@ -14,8 +14,8 @@ public static class ReplayCommand
     {
         var flags = new List<ConfigFlag>
         {
-            new("--listen", "Gateway:Listen", "Cleartext HTTP/2 listen address (default http://0.0.0.0:50051; port 0 picks a free one).", typeof(string)),
-            new("--http-listen", "Gateway:HttpListen", "HTTP/1.1 address for /healthz, /readyz and /metrics, e.g. http://0.0.0.0:9090 (default off).", typeof(string)),
+            new("--listen", "Gateway:Listen", "Cleartext HTTP/2 listen address (default http://127.0.0.1:50051, this machine only; http://0.0.0.0:50051 for every interface, which needs a token; port 0 picks a free one).", typeof(string)),
+            new("--http-listen", "Gateway:HttpListen", "HTTP/1.1 address for /healthz, /readyz and /metrics, e.g. http://127.0.0.1:9090, or http://0.0.0.0:9090 for a scraper on another machine (default off).", typeof(string)),
             new("--rate-limit", "Gateway:RateLimit", "Learner updates per stored transition that workers may not run ahead of; the learner's --updates-per-transition (0 = off, the default).", typeof(double)),
             new("--rate-limit-tolerance", "Gateway:RateLimitTolerance", "Updates the learner may owe before pushes are held; the learner's --rate-limit-tolerance (default 256).", typeof(double)),
             new("--rate-limit-min-transitions", "Gateway:RateLimitMinTransitions", "Transitions stored freely before the ratio applies (-1 = the run's warm-up, the default).", typeof(long)),
@@ -25,7 +25,7 @@ public static class ReplayCommand
             new("--status-log-interval-ms", "Gateway:StatusLogIntervalMs", "Interval of the counters log line (default 10000; 0 = off).", typeof(int)),
             new("--run-id", "Replay:RunId", "Run id; Redis keys are distsac:<run>:... (default 'default').", typeof(string)),
             new("--capacity-per-shard", "Replay:CapacityPerShard", "Ring capacity of each shard in transitions (the learner's value).", typeof(long)),
-            new("--redis-password", "Replay:Password", "Redis password (prefer DISTSAC_REPLAY__PASSWORD).", typeof(string)),
+            SecretFlags.RedisPasswordFile(),
             new("--connect-timeout-ms", "Replay:ConnectTimeoutMs", "Redis connect timeout (default 5000).", typeof(int)),
             new("--log-level", "Logging:LogLevel:Default", "Trace, Debug, Information (default), Warning or Error.", typeof(string)),
         };
@@ -36,6 +36,7 @@ public static class ReplayCommand
             config, shards,
         };
         foreach (var f in flags) command.Options.Add(f.Option);
+        command.Options.Add(SecretFlags.RefusedRedisPassword());
 
         command.SetAction(async (parse, ct) =>
         {

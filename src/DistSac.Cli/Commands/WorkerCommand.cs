@@ -25,7 +25,7 @@ public static class WorkerCommand
             new("--simulated-step-cost-us", "Worker:SimulatedStepCostMicroseconds", "Simulated simulator time per env step per env, for scaling benchmarks (default 0).", typeof(int)),
             new("--simulated-step-cost-mode", "Worker:SimulatedStepCostMode", "spin (busy-wait on this core) or sleep (simulator elsewhere; default spin).", typeof(string)),
             new("--progress-interval-seconds", "Worker:ProgressIntervalSeconds", "Seconds between progress lines (default 5).", typeof(double)),
-            new("--http-listen", "Worker:HttpListen", "HTTP address for /healthz, /readyz and /metrics, e.g. http://0.0.0.0:9092 (default off).", typeof(string)),
+            new("--http-listen", "Worker:HttpListen", "HTTP address for /healthz, /readyz and /metrics, e.g. http://127.0.0.1:9092, or http://0.0.0.0:9092 for a scraper on another machine (default off).", typeof(string)),
         };
         var configOption = new Option<string>("--config") { Description = "JSON configuration file (section Worker)." };
         var command = new Command("worker", "Run a rollout worker: step environments with the latest actor and push transitions to a gateway.");

@@ -36,16 +36,18 @@ public sealed class LocalCluster
         var logs = Directory.CreateDirectory(Path.Combine(run.Path, "logs")).FullName;
         var scratch = _options.Persist ? Path.Combine(run.Path, "redis") : Path.Combine(Path.GetTempPath(), $"distsac-local-{runId}");
         Directory.CreateDirectory(scratch);
+        using var secrets = LocalSecrets.Create();
         using var spawner = new ProcessSpawner();
         int exitCode = 0;
         try
         {
             Say($"run {runId}: {_options.Shards} shard(s), 1 gateway, 1 learner, {_options.Workers} worker(s); logs in {logs}");
             var shardEndpoints = new List<string>();
-            for (int i = 0; i < _options.Shards; i++) shardEndpoints.Add(await StartRedisAsync(spawner, i, scratch, logs, ct));
+            for (int i = 0; i < _options.Shards; i++) shardEndpoints.Add(await StartRedisAsync(spawner, secrets, i, scratch, logs, ct));
 
             var common = new Dictionary<string, string> { ["DISTSAC_REPLAY__RUNID"] = runId, ["DISTSAC_REPLAY__CAPACITYPERSHARD"] = Inv(_options.CapacityPerShard) };
             for (int i = 0; i < shardEndpoints.Count; i++) common[$"DISTSAC_REPLAY__SHARDS__{i}"] = shardEndpoints[i];
+            secrets.AddReplayPassword(common);
 
             var gatewayPort = FreePort();
             var gatewayEnv = new Dictionary<string, string>(common)
@@ -55,6 +57,7 @@ public sealed class LocalCluster
                 // Both sides must count the ratio from the same point, or they can wait on each other forever.
                 ["DISTSAC_GATEWAY__RATELIMITMINTRANSITIONS"] = Inv(Math.Max(_options.WarmupTransitions, 256)),
             };
+            secrets.AddGatewayToken(gatewayEnv);
             _children.Add(await spawner.StartAsync("gateway", _self, ["replay"], gatewayEnv, Path.Combine(logs, "gateway.log"), Echo));
 
             var learnerEnv = new Dictionary<string, string>(common)
@@ -82,6 +85,7 @@ public sealed class LocalCluster
                     // A smaller gen-0 budget keeps a busy worker's RSS under 80 MB (measured 85 MB with the default).
                     ["DOTNET_GCgen0size"] = "0x400000",
                 };
+                secrets.AddWorkerToken(workerEnv);
                 _children.Add(await spawner.StartAsync($"worker-{w}", _self, ["worker"], workerEnv, Path.Combine(logs, $"worker-{w}.log"), Echo));
             }
 
@@ -157,16 +161,17 @@ public sealed class LocalCluster
         return 1;
     }
 
-    private async Task<string> StartRedisAsync(ProcessSpawner spawner, int index, string scratch, string logs, CancellationToken ct)
+    private async Task<string> StartRedisAsync(ProcessSpawner spawner, LocalSecrets secrets, int index, string scratch, string logs, CancellationToken ct)
     {
         var port = FreePort();
         var dir = Directory.CreateDirectory(Path.Combine(scratch, $"shard-{index}")).FullName;
-        var args = new List<string> { "--port", Inv(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--protected-mode", "yes" };
+        // The config file (first argument) carries requirepass, so the password is not in this process's argv.
+        var args = new List<string> { secrets.RedisConfig, "--port", Inv(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--protected-mode", "yes" };
         args.AddRange(_options.Persist ? ["--appendonly", "yes"] : ["--appendonly", "no"]);
         var child = await spawner.StartAsync($"redis-{index}", ResolveRedis(), args, new Dictionary<string, string>(), Path.Combine(logs, $"redis-{index}.log"), (_, _) => { });
         _children.Add(child);
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!await PingAsync(port, ct))
+        while (!await secrets.PingRedisAsync(port, ct))
         {
             if (child.HasExited) throw new InvalidOperationException($"redis-server for shard {index} exited with code {child.ExitCode}; see {logs}/redis-{index}.log");
             if (DateTime.UtcNow > deadline) throw new InvalidOperationException($"redis-server for shard {index} did not answer PING on 127.0.0.1:{port} within 10 s");
@@ -184,22 +189,6 @@ public sealed class LocalCluster
             if (File.Exists(p)) return p;
         }
         throw new FileNotFoundException($"'{_options.RedisServer}' was not found on PATH; install it (make deps, or apt-get install redis-server) or pass --redis-server PATH.");
-    }
-
-    private static async Task<bool> PingAsync(int port, CancellationToken ct)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            await client.ConnectAsync(IPAddress.Loopback, port, ct);
-            var stream = client.GetStream();
-            await stream.WriteAsync("PING\r\n"u8.ToArray(), ct);
-            var buffer = new byte[16];
-            var n = await stream.ReadAsync(buffer, ct);
-            return Encoding.ASCII.GetString(buffer, 0, n).StartsWith("+PONG", StringComparison.Ordinal);
-        }
-        catch (SocketException) { return false; }
-        catch (IOException) { return false; }
     }
 
     private static string? ProgressLine(RunDirectory run)

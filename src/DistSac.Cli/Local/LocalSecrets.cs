@@ -1,0 +1,85 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using DistSac.Protocol;
+
+namespace DistSac.Cli.Local;
+
+/// <summary>
+/// The per-run secrets of `distsac local`: a gateway token and a Redis password, both random and new each run. They
+/// reach the children only through the environment (readable by the same user, unlike argv which every local user
+/// sees in /proc) and, for redis-server, through a config file (mode 0600, in a private temp directory deleted when
+/// the run ends) whose path is the only thing on its command line. Nothing here is written to the run directory.
+/// </summary>
+public sealed class LocalSecrets : IDisposable
+{
+    private readonly string _dir;
+
+    private LocalSecrets(string dir, string token, string redisPassword, string redisConfig)
+    {
+        _dir = dir;
+        Token = token;
+        RedisPassword = redisPassword;
+        RedisConfig = redisConfig;
+    }
+
+    public string Token { get; }
+    public string RedisPassword { get; }
+
+    /// <summary>A redis.conf holding only "requirepass": pass it as redis-server's first argument.</summary>
+    public string RedisConfig { get; }
+
+    public static LocalSecrets Create()
+    {
+        var dir = Directory.CreateTempSubdirectory("distsac-secrets-").FullName; // 0700 on Unix
+        var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
+        var config = Path.Combine(dir, "redis.conf");
+        // Created 0600 before the password is written, so it is never readable by others even for a moment.
+        var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var file = new FileStream(config, create))
+        {
+            file.Write(Encoding.ASCII.GetBytes($"requirepass {password}\n"));
+        }
+        return new LocalSecrets(dir, BearerToken.NewValue(), password, config);
+    }
+
+    /// <summary>The variables that carry the Redis password (gateway, learner) and the token (gateway, workers).</summary>
+    public void AddReplayPassword(IDictionary<string, string> environment) => environment["DISTSAC_REPLAY__PASSWORD"] = RedisPassword;
+
+    public void AddGatewayToken(IDictionary<string, string> environment) => environment["DISTSAC_GATEWAY__TOKEN"] = Token;
+
+    public void AddWorkerToken(IDictionary<string, string> environment) => environment["DISTSAC_WORKER__TOKEN"] = Token;
+
+    /// <summary>True once the shard on 127.0.0.1:<paramref name="port"/> accepts the password and answers PING.</summary>
+    public async Task<bool> PingRedisAsync(int port, CancellationToken ct)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, port, ct);
+            var stream = client.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"AUTH {RedisPassword}\r\nPING\r\n"), ct);
+            var reply = new StringBuilder();
+            var buffer = new byte[64];
+            // "+OK\r\n+PONG\r\n", possibly in two reads; an error reply (e.g. -LOADING) ends the attempt.
+            while (reply.Length < 12 && !reply.ToString().Contains('-', StringComparison.Ordinal))
+            {
+                int n = await stream.ReadAsync(buffer, ct);
+                if (n == 0) break;
+                reply.Append(Encoding.ASCII.GetString(buffer, 0, n));
+            }
+            return reply.ToString().StartsWith("+OK\r\n+PONG", StringComparison.Ordinal);
+        }
+        catch (SocketException) { return false; }
+        catch (IOException) { return false; }
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}
