@@ -48,9 +48,14 @@ public static class PushValidator
         return null;
     }
 
-    /// <summary>Full check against the run's record layout: header, exact byte length, then every value (finite, terminated 0 or 1).</summary>
-    public static string? Validate(string? workerId, long sequence, int transitionCount, ReadOnlySpan<byte> records, TransitionRecord schema)
+    /// <summary>
+    /// Full check against the run's record layout and bounds: header, exact byte length, then every value (inside the
+    /// environment's spaces or the magnitude limit, terminated 0 or 1).
+    /// </summary>
+    public static string? Validate(string? workerId, long sequence, int transitionCount, ReadOnlySpan<byte> records, RecordBounds bounds)
     {
+        ArgumentNullException.ThrowIfNull(bounds);
+        var schema = bounds.Layout;
         if (ValidateHeader(workerId, sequence, transitionCount) is { } bad) return bad;
         int max = MaxTransitions(schema);
         if (transitionCount > max)
@@ -59,6 +64,6 @@ public static class PushValidator
         if (records.Length != expected)
             return $"records has {records.Length} bytes but transition_count {transitionCount} x record_bytes {schema.RecordBytes} = {expected}; " +
                    $"pack records as RunInfo describes (observation_size {schema.ObservationSize}, action_size {schema.ActionSize}).";
-        return schema.Validate(records, transitionCount);
+        return bounds.Validate(records, transitionCount);
     }
 }
