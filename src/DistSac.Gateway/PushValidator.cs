@@ -21,18 +21,41 @@ public static class PushValidator
     public static int MaxTransitions(TransitionRecord schema) =>
         (int)Math.Max(1, Math.Min(ProtocolLimits.MaxBatchTransitions, (ProtocolLimits.MaxMessageBytes - EnvelopeBytes) / (long)schema.RecordBytes));
 
+    /// <summary>What <see cref="ValidateWorkerId"/> accepts, exactly as its error message says it.</summary>
+    public const string WorkerIdCharacters = "ASCII letters A-Z and a-z, digits 0-9 and - _ . / :";
+
+    /// <summary>
+    /// Worker ids become part of Redis hash fields and log lines: 1..128 characters of <see cref="WorkerIdCharacters"/>
+    /// (pod names, host names, "pod-name/index"). A refused id is quoted with every other character escaped (\u0007),
+    /// so nothing a client sends reaches a status message or a log line raw.
+    /// </summary>
     public static string? ValidateWorkerId(string? workerId)
     {
         if (string.IsNullOrEmpty(workerId))
             return "worker_id is empty; give each worker a stable unique id (e.g. its pod name).";
         if (workerId.Length > MaxWorkerIdLength)
             return $"worker_id has {workerId.Length} characters; at most {MaxWorkerIdLength} are accepted.";
-        foreach (var c in workerId)
+        for (int i = 0; i < workerId.Length; i++)
         {
-            if (char.IsControl(c) || char.IsWhiteSpace(c))
-                return $"worker_id '{workerId.Trim()}' contains whitespace or a control character (U+{(int)c:X4}); use letters, digits and -_./:.";
+            if (!IsWorkerIdCharacter(workerId[i]))
+                return $"worker_id \"{Escape(workerId)}\" has \"{Escape(workerId.AsSpan(i, 1))}\" at index {i}; use only {WorkerIdCharacters}.";
         }
         return null;
+    }
+
+    public static bool IsWorkerIdCharacter(char c) =>
+        c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '-' or '_' or '.' or '/' or ':';
+
+    /// <summary>The text with every character outside printable ASCII (and the backslash and quote) written as \uXXXX.</summary>
+    public static string Escape(ReadOnlySpan<char> text)
+    {
+        var escaped = new System.Text.StringBuilder(text.Length);
+        foreach (char c in text)
+        {
+            if (c is >= ' ' and <= '~' and not '\\' and not '"') escaped.Append(c);
+            else escaped.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+        }
+        return escaped.ToString();
     }
 
     /// <summary>Checks everything that needs no schema: worker id, sequence, transition_count.</summary>

@@ -4,6 +4,7 @@ using DistSac.Replay;
 using DistSac.Testing;
 using Google.Protobuf;
 using Grpc.Net.Client;
+using Microsoft.Extensions.Logging;
 
 namespace DistSac.Gateway.Tests;
 
@@ -19,6 +20,7 @@ internal sealed class GatewayTestbed : IAsyncDisposable
 
     private readonly List<GatewayHost> _gateways = [];
     private readonly List<GrpcChannel> _channels = [];
+    private ILoggerFactory? _loggerFactory;
 
     private GatewayTestbed(ReplayOptions replay, ShardedReplay learner, ReplayMetadata metadata)
     {
@@ -35,7 +37,7 @@ internal sealed class GatewayTestbed : IAsyncDisposable
     public static TransitionRecord Schema => new(ObservationSize, ActionSize);
 
     public static async Task<GatewayTestbed> StartAsync(RedisServer redis, GatewayOptions? gateway = null, bool createRun = true, long warmup = 0,
-        string envId = "Pendulum-v1")
+        string envId = "Pendulum-v1", ILoggerFactory? loggerFactory = null)
     {
         var replay = new ReplayOptions
         {
@@ -49,7 +51,7 @@ internal sealed class GatewayTestbed : IAsyncDisposable
             WarmupTransitions: warmup, replay.CapacityPerShard, ShardCount: 1, SchemaVersion: 1);
         var learner = await ShardedReplay.ConnectAsync(replay, null, CancellationToken.None);
         if (createRun) await learner.InitializeRunAsync(metadata, CancellationToken.None);
-        var bed = new GatewayTestbed(replay, learner, metadata);
+        var bed = new GatewayTestbed(replay, learner, metadata) { _loggerFactory = loggerFactory };
         try
         {
             var first = await bed.StartGatewayAsync(gateway);
@@ -66,7 +68,7 @@ internal sealed class GatewayTestbed : IAsyncDisposable
     public async Task<GatewayHost> StartGatewayAsync(GatewayOptions? options = null)
     {
         options = (options ?? new GatewayOptions()) with { Listen = "http://127.0.0.1:0", StatusLogIntervalMs = 0 };
-        var host = await GatewayHost.StartAsync(options, Replay);
+        var host = await GatewayHost.StartAsync(options, Replay, _loggerFactory);
         _gateways.Add(host);
         return host;
     }

@@ -13,11 +13,31 @@ public sealed class PushValidatorTests
         Assert.Null(PushValidator.Validate("worker-a", 0, 3, GatewayTestbed.Records(3), PendulumBounds));
 
     [Theory]
-    [InlineData("has space")]
-    [InlineData("tab\there")]
-    [InlineData("bell\a")]
-    public void ValidateWorkerId_RefusesWhitespaceAndControlCharacters(string workerId) =>
-        Assert.Contains("whitespace or a control character", PushValidator.ValidateWorkerId(workerId));
+    [InlineData("has space", "\"has space\" has \" \" at index 3")]
+    [InlineData("tab\there", "\"tab\\u0009here\" has \"\\u0009\" at index 3")]
+    [InlineData("bell\a", "\"bell\\u0007\" has \"\\u0007\" at index 4")]
+    [InlineData("esc\u001b[31mred", "\"esc\\u001b[31mred\" has \"\\u001b\" at index 3")]
+    [InlineData("caf\u00e9", "has \"\\u00e9\" at index 3")]
+    public void ValidateWorkerId_RefusesOtherCharacters_QuotingTheIdWithControlCharactersEscaped(string workerId, string expected)
+    {
+        var error = PushValidator.ValidateWorkerId(workerId)!;
+
+        Assert.Contains(expected, error);
+        foreach (char c in error) Assert.InRange(c, ' ', '~');
+    }
+
+    [Fact]
+    public void ValidateWorkerId_AcceptsExactlyTheCharactersItsMessageNames()
+    {
+        // The message's list, written out independently: ASCII letters, digits and - _ . / :
+        const string named = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_./:";
+        Assert.Contains("use only ASCII letters A-Z and a-z, digits 0-9 and - _ . / :", PushValidator.ValidateWorkerId("a b"));
+        for (int c = 0; c <= char.MaxValue; c++)
+        {
+            bool accepted = PushValidator.ValidateWorkerId("w" + (char)c) is null;
+            Assert.True(accepted == named.Contains((char)c, StringComparison.Ordinal), $"U+{c:X4} accepted: {accepted}");
+        }
+    }
 
     [Fact]
     public void ValidateWorkerId_AcceptsExactly128Characters()
