@@ -2,7 +2,8 @@ namespace DistSac.Envs;
 
 /// <summary>
 /// Shapes and bounds of an environment, as Gymnasium's observation_space / action_space (Box, float32)
-/// and the registration's max_episode_steps.
+/// and the registration's max_episode_steps, plus the reward range the dynamics can produce for actions inside the
+/// action box (Gymnasium's old reward_range; infinite where the environment does not bound it).
 /// </summary>
 public sealed record EnvSpec(
     string Id,
@@ -12,4 +13,6 @@ public sealed record EnvSpec(
     float[] ObservationHigh,
     float[] ActionLow,
     float[] ActionHigh,
-    int MaxEpisodeSteps);
+    int MaxEpisodeSteps,
+    float RewardLow = float.NegativeInfinity,
+    float RewardHigh = float.PositiveInfinity);

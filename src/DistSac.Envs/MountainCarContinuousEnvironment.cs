@@ -41,7 +41,10 @@ public sealed class MountainCarContinuousEnvironment : IEnvironment
         ObservationHigh: [(float)MaxPosition, (float)MaxSpeed],
         ActionLow: [(float)MinAction],
         ActionHigh: [(float)MaxAction],
-        MaxEpisodeSteps: 999);
+        MaxEpisodeSteps: 999,
+        // reward = 100 on reaching the goal, minus 0.1 a^2 of the unclipped action: [-0.1, 100] for a in [-1, 1].
+        RewardLow: (float)(-0.1 * MaxAction * MaxAction),
+        RewardHigh: 100f);
 
     public EnvSpec Spec => DefaultSpec;
 

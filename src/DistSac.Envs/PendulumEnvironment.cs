@@ -19,6 +19,12 @@ public sealed class PendulumEnvironment : IEnvironment
     private const double GravityCoefficient = 3 * Gravity / (2 * Length);   // 15.0, a Python float
     private const float TorqueCoefficient = (float)(3.0 / (Mass * Length * Length)); // 3.0, meets a float32 u
 
+    /// <summary>
+    /// The largest cost of one step: angle_normalize(th)^2 &lt;= pi^2, 0.1 thdot^2 &lt;= 0.1 * 8^2 (thdot is clipped, and
+    /// reset draws it in [-1, 1]), 0.001 u^2 &lt;= 0.001 * 2^2 (u is clipped): 16.2736044..., so rewards lie in [-16.27, 0].
+    /// </summary>
+    internal const double MaxCost = (Math.PI * Math.PI) + (0.1 * MaxSpeed * MaxSpeed) + (0.001 * MaxTorque * MaxTorque);
+
     private readonly Xoshiro256StarStar _random;
     private EpisodeClock _clock;
     private double _theta;
@@ -39,7 +45,9 @@ public sealed class PendulumEnvironment : IEnvironment
         ObservationHigh: [1f, 1f, 8f],
         ActionLow: [-MaxTorque],
         ActionHigh: [MaxTorque],
-        MaxEpisodeSteps: 200);
+        MaxEpisodeSteps: 200,
+        RewardLow: (float)-MaxCost,
+        RewardHigh: 0f);
 
     public EnvSpec Spec => DefaultSpec;
 

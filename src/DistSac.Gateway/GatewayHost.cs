@@ -159,6 +159,7 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton<RunInfoProvider>();
         services.AddSingleton(sp => new InsertAdmission(gateway, sp.GetRequiredService<ReplayProgressMonitor>(), counters));
         services.AddSingleton<PushHandler>();
+        services.AddSingleton<MalformedRequestLog>();
         services.AddSingleton<WeightsFollower>();
         services.AddHostedService(sp => sp.GetRequiredService<WeightsFollower>());
         services.AddHostedService<GatewayStatusReporter>();

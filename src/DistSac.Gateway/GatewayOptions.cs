@@ -62,6 +62,12 @@ public sealed record GatewayOptions
     /// <summary>How often the weights follower re-checks the published version in case a pub/sub message was lost.</summary>
     public int WeightsReconcileMs { get; init; } = 1000;
 
+    /// <summary>
+    /// Largest magnitude accepted for a record value the environment does not bound (an unbounded observation dimension,
+    /// the reward of an environment without a reward range). Bounded values are checked against the environment's spaces.
+    /// </summary>
+    public double MaxAbsValue { get; init; } = 1e6;
+
     /// <summary>Interval of the counters log line; 0 turns it off.</summary>
     public int StatusLogIntervalMs { get; init; } = 10_000;
 
@@ -76,6 +82,7 @@ public sealed record GatewayOptions
         Require(MaxHoldMs >= 0, nameof(MaxHoldMs), MaxHoldMs, ">= 0 (0 holds until allowed or the call ends)");
         Require(ProgressPollMs is >= 1 and <= 10_000, nameof(ProgressPollMs), ProgressPollMs, "in [1, 10000]");
         Require(WeightsReconcileMs is >= 10 and <= 600_000, nameof(WeightsReconcileMs), WeightsReconcileMs, "in [10, 600000]");
+        Require(double.IsFinite(MaxAbsValue) && MaxAbsValue > 0 && MaxAbsValue <= float.MaxValue, nameof(MaxAbsValue), MaxAbsValue, $"> 0 and <= {float.MaxValue} (a float32)");
         Require(StatusLogIntervalMs >= 0, nameof(StatusLogIntervalMs), StatusLogIntervalMs, ">= 0 (0 turns the log line off)");
     }
 

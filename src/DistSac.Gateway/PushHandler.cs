@@ -44,7 +44,7 @@ public sealed class PushHandler(
             var run = await runs.GetAsync(ct).ConfigureAwait(false);
             if (run.Status != RunLookupStatus.Found)
                 return new PushOutcome(PushStatus.RunNotReady, 0, 0, weights.LatestVersion, run.Error);
-            if (PushValidator.Validate(workerId, sequence, transitionCount, records.Span, run.Schema) is { } bad)
+            if (PushValidator.Validate(workerId, sequence, transitionCount, records.Span, run.Bounds!) is { } bad)
                 return Reject(workerId, sequence, bad);
             if (!await workers.IsKnownAsync(workerId, ct).ConfigureAwait(false))
                 return Reject(workerId, sequence, $"unknown worker '{workerId}': call GetRunInfo first (it registers the worker), then push.");

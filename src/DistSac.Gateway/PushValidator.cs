@@ -21,18 +21,41 @@ public static class PushValidator
     public static int MaxTransitions(TransitionRecord schema) =>
         (int)Math.Max(1, Math.Min(ProtocolLimits.MaxBatchTransitions, (ProtocolLimits.MaxMessageBytes - EnvelopeBytes) / (long)schema.RecordBytes));
 
+    /// <summary>What <see cref="ValidateWorkerId"/> accepts, exactly as its error message says it.</summary>
+    public const string WorkerIdCharacters = "ASCII letters A-Z and a-z, digits 0-9 and - _ . / :";
+
+    /// <summary>
+    /// Worker ids become part of Redis hash fields and log lines: 1..128 characters of <see cref="WorkerIdCharacters"/>
+    /// (pod names, host names, "pod-name/index"). A refused id is quoted with every other character escaped (\u0007),
+    /// so nothing a client sends reaches a status message or a log line raw.
+    /// </summary>
     public static string? ValidateWorkerId(string? workerId)
     {
         if (string.IsNullOrEmpty(workerId))
             return "worker_id is empty; give each worker a stable unique id (e.g. its pod name).";
         if (workerId.Length > MaxWorkerIdLength)
             return $"worker_id has {workerId.Length} characters; at most {MaxWorkerIdLength} are accepted.";
-        foreach (var c in workerId)
+        for (int i = 0; i < workerId.Length; i++)
         {
-            if (char.IsControl(c) || char.IsWhiteSpace(c))
-                return $"worker_id '{workerId.Trim()}' contains whitespace or a control character (U+{(int)c:X4}); use letters, digits and -_./:.";
+            if (!IsWorkerIdCharacter(workerId[i]))
+                return $"worker_id \"{Escape(workerId)}\" has \"{Escape(workerId.AsSpan(i, 1))}\" at index {i}; use only {WorkerIdCharacters}.";
         }
         return null;
+    }
+
+    public static bool IsWorkerIdCharacter(char c) =>
+        c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '-' or '_' or '.' or '/' or ':';
+
+    /// <summary>The text with every character outside printable ASCII (and the backslash and quote) written as \uXXXX.</summary>
+    public static string Escape(ReadOnlySpan<char> text)
+    {
+        var escaped = new System.Text.StringBuilder(text.Length);
+        foreach (char c in text)
+        {
+            if (c is >= ' ' and <= '~' and not '\\' and not '"') escaped.Append(c);
+            else escaped.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+        }
+        return escaped.ToString();
     }
 
     /// <summary>Checks everything that needs no schema: worker id, sequence, transition_count.</summary>
@@ -48,9 +71,14 @@ public static class PushValidator
         return null;
     }
 
-    /// <summary>Full check against the run's record layout: header, exact byte length, then every value (finite, terminated 0 or 1).</summary>
-    public static string? Validate(string? workerId, long sequence, int transitionCount, ReadOnlySpan<byte> records, TransitionRecord schema)
+    /// <summary>
+    /// Full check against the run's record layout and bounds: header, exact byte length, then every value (inside the
+    /// environment's spaces or the magnitude limit, terminated 0 or 1).
+    /// </summary>
+    public static string? Validate(string? workerId, long sequence, int transitionCount, ReadOnlySpan<byte> records, RecordBounds bounds)
     {
+        ArgumentNullException.ThrowIfNull(bounds);
+        var schema = bounds.Layout;
         if (ValidateHeader(workerId, sequence, transitionCount) is { } bad) return bad;
         int max = MaxTransitions(schema);
         if (transitionCount > max)
@@ -59,6 +87,6 @@ public static class PushValidator
         if (records.Length != expected)
             return $"records has {records.Length} bytes but transition_count {transitionCount} x record_bytes {schema.RecordBytes} = {expected}; " +
                    $"pack records as RunInfo describes (observation_size {schema.ObservationSize}, action_size {schema.ActionSize}).";
-        return schema.Validate(records, transitionCount);
+        return bounds.Validate(records, transitionCount);
     }
 }

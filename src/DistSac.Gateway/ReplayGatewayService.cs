@@ -11,16 +11,29 @@ namespace DistSac.Gateway;
 /// The gRPC face of the gateway: translates messages and outcomes to status codes and delegates everything else to
 /// <see cref="PushHandler"/>, <see cref="RunInfoProvider"/> and <see cref="WeightsFanOut"/>. Calls end promptly when
 /// the gateway stops (held pushes answer Unavailable, weight streams complete) so a rolling restart is quick.
+/// Bound through <see cref="ReplayGatewayBinding"/>, so a request body that is not valid protobuf reaches the handler
+/// flagged (<see cref="IParsedRequest.ParseError"/>) and is answered InvalidArgument, logged at most once per client per interval.
 /// </summary>
+[BindServiceMethod(typeof(ReplayGatewayBinding), nameof(ReplayGatewayBinding.BindService))]
 public sealed class ReplayGatewayService(
     PushHandler pushes, RunInfoProvider runs, WeightsFanOut weights, WeightsFollower follower, GatewayCounters counters,
-    IHostApplicationLifetime lifetime, ILogger<ReplayGatewayService> logger)
+    MalformedRequestLog malformed, IHostApplicationLifetime lifetime, ILogger<ReplayGatewayService> logger)
     : ReplayGateway.ReplayGatewayBase
 {
     private const string ShuttingDown = "gateway is shutting down; retry on another gateway (a batch is stored at most once).";
 
+    /// <summary>InvalidArgument for a body that did not parse; the message is short and carries no stack trace.</summary>
+    private RpcException Malformed(IParsedRequest request, string method, ServerCallContext context)
+    {
+        var address = context.GetHttpContext().Connection.RemoteIpAddress;
+        malformed.Report(address?.ToString() ?? context.Peer, method, request.ParseError!);
+        return new RpcException(new Status(StatusCode.InvalidArgument,
+            $"the request body is not a valid distsac.v1.{method} protobuf message: {request.ParseError}"));
+    }
+
     public override async Task<RunInfo> GetRunInfo(GetRunInfoRequest request, ServerCallContext context)
     {
+        if (request.ParseError is not null) throw Malformed(request, nameof(GetRunInfoRequest), context);
         if (PushValidator.ValidateWorkerId(request.WorkerId) is { } bad)
             throw new RpcException(new Status(StatusCode.InvalidArgument, bad));
         try
@@ -51,6 +64,11 @@ public sealed class ReplayGatewayService(
 
     public override async Task<PushResponse> Push(PushRequest request, ServerCallContext context)
     {
+        if (request.ParseError is not null)
+        {
+            counters.Reject();
+            throw Malformed(request, nameof(PushRequest), context);
+        }
         using var call = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         PushOutcome outcome;
         try
@@ -83,6 +101,7 @@ public sealed class ReplayGatewayService(
 
     public override async Task WatchWeights(WatchWeightsRequest request, IServerStreamWriter<WeightsUpdate> responseStream, ServerCallContext context)
     {
+        if (request.ParseError is not null) throw Malformed(request, nameof(WatchWeightsRequest), context);
         if (PushValidator.ValidateWorkerId(request.WorkerId) is { } bad)
             throw new RpcException(new Status(StatusCode.InvalidArgument, bad));
         using var call = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);

@@ -1,3 +1,4 @@
+using DistSac.Envs;
 using DistSac.Protocol;
 using DistSac.Replay;
 
@@ -12,7 +13,8 @@ public enum RunLookupStatus
     Incompatible,
 }
 
-public sealed record RunLookup(RunLookupStatus Status, ReplayMetadata? Metadata, string? Error)
+/// <param name="Bounds">What every pushed record is checked against (set when Found): the environment's spaces.</param>
+public sealed record RunLookup(RunLookupStatus Status, ReplayMetadata? Metadata, string? Error, RecordBounds? Bounds = null)
 {
     public TransitionRecord Schema => new(Metadata!.ObservationSize, Metadata.ActionSize);
 }
@@ -21,10 +23,12 @@ public sealed record RunLookup(RunLookupStatus Status, ReplayMetadata? Metadata,
 public sealed record RunDescription(ReplayMetadata Metadata, long TotalInserted);
 
 /// <summary>
-/// Reads the run's metadata (written once by the learner) and checks this gateway can serve it. A found, compatible
-/// reading is cached for the push path: the metadata of a run never changes.
+/// Reads the run's metadata (written once by the learner) and checks this gateway can serve it, including that it knows
+/// the run's environment (its spaces bound every pushed value). A found, compatible reading, with its record bounds, is
+/// cached for the push path: the metadata of a run never changes.
 /// </summary>
-public sealed class RunInfoProvider(ShardedReplay replay, ReplayOptions replayOptions, WorkerRegistry workers, ReplayProgressMonitor progress)
+public sealed class RunInfoProvider(
+    ShardedReplay replay, ReplayOptions replayOptions, GatewayOptions gatewayOptions, WorkerRegistry workers, ReplayProgressMonitor progress)
 {
     private static readonly TimeSpan ProgressMaxAge = TimeSpan.FromMilliseconds(100);
     private volatile RunLookup? _found;
@@ -48,7 +52,7 @@ public sealed class RunInfoProvider(ShardedReplay replay, ReplayOptions replayOp
         RunLookup lookup;
         try
         {
-            lookup = Check(await replay.ReadMetadataAsync(ct).ConfigureAwait(false), replayOptions);
+            lookup = Check(await replay.ReadMetadataAsync(ct).ConfigureAwait(false), replayOptions, gatewayOptions.MaxAbsValue);
         }
         catch (Exception e) when (e is ReplaySchemaMismatchException or ArgumentException)
         {
@@ -59,7 +63,7 @@ public sealed class RunInfoProvider(ShardedReplay replay, ReplayOptions replayOp
         return lookup;
     }
 
-    public static RunLookup Check(ReplayMetadata? metadata, ReplayOptions replayOptions)
+    public static RunLookup Check(ReplayMetadata? metadata, ReplayOptions replayOptions, double maxAbsValue)
     {
         if (metadata is null)
             return new RunLookup(RunLookupStatus.NotFound, null,
@@ -77,6 +81,30 @@ public sealed class RunInfoProvider(ShardedReplay replay, ReplayOptions replayOp
         if (metadata.RecordBytes != expected)
             return new RunLookup(RunLookupStatus.Incompatible, metadata,
                 $"run '{metadata.RunId}' metadata says record_bytes {metadata.RecordBytes}, but this gateway packs {expected} bytes for observation_size {metadata.ObservationSize} and action_size {metadata.ActionSize}; gateway and learner versions differ.");
-        return new RunLookup(RunLookupStatus.Found, metadata, null);
+        return CheckEnvironment(metadata, maxAbsValue);
+    }
+
+    /// <summary>
+    /// Strict on purpose: a gateway that does not know the run's environment cannot bound its values, and an unchecked
+    /// value can stop the learner, so such a run is refused (GetRunInfo and Push answer FailedPrecondition) rather than served.
+    /// </summary>
+    private static RunLookup CheckEnvironment(ReplayMetadata metadata, double maxAbsValue)
+    {
+        EnvSpec spec;
+        try
+        {
+            spec = EnvironmentRegistry.GetSpec(metadata.EnvId);
+        }
+        catch (UnknownEnvironmentException)
+        {
+            return new RunLookup(RunLookupStatus.Incompatible, metadata,
+                $"run '{metadata.RunId}' uses environment '{metadata.EnvId}', which this gateway does not know (it knows {string.Join(", ", EnvironmentRegistry.Ids)}), " +
+                "so it cannot check pushed values against the environment's spaces and refuses the run; run the same DistSac version on every role.");
+        }
+        if (spec.ObservationSize != metadata.ObservationSize || spec.ActionSize != metadata.ActionSize)
+            return new RunLookup(RunLookupStatus.Incompatible, metadata,
+                $"run '{metadata.RunId}' says {spec.Id} has observation_size {metadata.ObservationSize} and action_size {metadata.ActionSize}, " +
+                $"but this gateway's {spec.Id} has {spec.ObservationSize} and {spec.ActionSize}; run the same DistSac version on every role.");
+        return new RunLookup(RunLookupStatus.Found, metadata, null, EnvironmentBounds.For(spec, maxAbsValue));
     }
 }

@@ -58,10 +58,28 @@ public readonly record struct TransitionRecord(int ObservationSize, int ActionSi
         return null;
     }
 
-    private string FieldName(int floatIndex) =>
+    /// <summary>The name of float <paramref name="floatIndex"/> of a record in messages: obs[i], action[i], reward, next_obs[i], terminated.</summary>
+    public string FieldName(int floatIndex) =>
         floatIndex < ActionOffset ? $"obs[{floatIndex}]"
         : floatIndex < RewardOffset ? $"action[{floatIndex - ActionOffset}]"
         : floatIndex == RewardOffset ? "reward"
         : floatIndex < TerminatedOffset ? $"next_obs[{floatIndex - NextObservationOffset}]"
         : "terminated";
+
+    public RecordField FieldKind(int floatIndex) =>
+        floatIndex < ActionOffset ? RecordField.Observation
+        : floatIndex < RewardOffset ? RecordField.Action
+        : floatIndex == RewardOffset ? RecordField.Reward
+        : floatIndex < TerminatedOffset ? RecordField.NextObservation
+        : RecordField.Terminated;
+}
+
+/// <summary>The fields of a packed record, in order.</summary>
+public enum RecordField
+{
+    Observation,
+    Action,
+    Reward,
+    NextObservation,
+    Terminated,
 }

@@ -114,7 +114,10 @@ public static class ReplayBenchmarks
         await Task.WhenAll(tasks).ConfigureAwait(false);
     }
 
-    /// <summary>Records with finite random floats, terminated 0/1 and version 0, in the packed layout.</summary>
+    /// <summary>
+    /// Records with random floats, terminated 0/1 and version 0, in the packed layout. Observations and actions in
+    /// [-1, 1) and rewards in [-0.1, 0] lie inside Pendulum-v1's spaces, which a gateway checks pushes against.
+    /// </summary>
     public static byte[] RandomRecords(ReplayMetadata metadata, int count, int seed)
     {
         ArgumentNullException.ThrowIfNull(metadata);
@@ -129,7 +132,7 @@ public static class ReplayBenchmarks
             Fill(random, obs);
             Fill(random, next);
             Fill(random, action);
-            layout.Write(bytes.AsSpan(i * metadata.RecordBytes, metadata.RecordBytes), obs, action, (float)random.NextDouble(),
+            layout.Write(bytes.AsSpan(i * metadata.RecordBytes, metadata.RecordBytes), obs, action, (float)(random.NextDouble() * -0.1),
                 next, random.Next(2) == 1, 0);
         }
         return bytes;

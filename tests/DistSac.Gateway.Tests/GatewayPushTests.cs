@@ -87,6 +87,9 @@ public sealed class GatewayPushTests(RedisFixture redis) : IClassFixture<RedisFi
         { "infinite observation", "obs[1]" },
         { "terminated 0.5", "terminated = 0.5" },
         { "unregistered worker", "call GetRunInfo first" },
+        { "action 5", "record 1 has action[0] = 5, outside [-2, 2], the action bounds of Pendulum-v1" },
+        { "observation 3e38", "record 0 has obs[0] = 3E+38, outside [-1, 1]" },
+        { "positive reward", "record 1 has reward = 1, outside [-16.273605, 0], the reward range of Pendulum-v1" },
     };
 
     [Theory]
@@ -103,6 +106,21 @@ public sealed class GatewayPushTests(RedisFixture redis) : IClassFixture<RedisFi
         Assert.Contains(expectedMessage, error.Status.Detail);
         Assert.Equal(0, await bed.StoredAsync());
         Assert.Equal(1, bed.Gateway.Counters.Rejected);
+    }
+
+    [Fact]
+    public async Task ARunOfAnEnvironmentTheGatewayDoesNotKnow_IsRefusedClearly()
+    {
+        await using var bed = await GatewayTestbed.StartAsync(redis.Server, envId: "Acrobot-v9");
+
+        var info = await Assert.ThrowsAsync<RpcException>(() => bed.RegisterAsync("worker-a"));
+        var push = await Assert.ThrowsAsync<RpcException>(async () =>
+            await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 0, GatewayTestbed.Records(1))));
+
+        Assert.Equal(StatusCode.FailedPrecondition, info.StatusCode);
+        Assert.Contains("uses environment 'Acrobot-v9', which this gateway does not know (it knows Pendulum-v1, MountainCarContinuous-v0)", info.Status.Detail);
+        Assert.Equal(StatusCode.FailedPrecondition, push.StatusCode);
+        Assert.Equal(0, await bed.StoredAsync());
     }
 
     [Fact]
@@ -160,6 +178,15 @@ public sealed class GatewayPushTests(RedisFixture redis) : IClassFixture<RedisFi
                 floats[8] = 0.5f; // obs 3 + action 1 + reward 1 + next_obs 3 = index 8
                 return GatewayTestbed.Push("worker-a", 0, records);
             case "unregistered worker": return GatewayTestbed.Push("worker-never-registered", 0, records);
+            case "action 5":
+                floats[floatsPerRecord + 3] = 5f;
+                return GatewayTestbed.Push("worker-a", 0, records);
+            case "observation 3e38":
+                floats[0] = 3e38f;
+                return GatewayTestbed.Push("worker-a", 0, records);
+            case "positive reward":
+                floats[floatsPerRecord + 4] = 1f;
+                return GatewayTestbed.Push("worker-a", 0, records);
             default: throw new ArgumentException(bad);
         }
     }

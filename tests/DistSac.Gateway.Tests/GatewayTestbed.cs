@@ -4,6 +4,7 @@ using DistSac.Replay;
 using DistSac.Testing;
 using Google.Protobuf;
 using Grpc.Net.Client;
+using Microsoft.Extensions.Logging;
 
 namespace DistSac.Gateway.Tests;
 
@@ -19,6 +20,7 @@ internal sealed class GatewayTestbed : IAsyncDisposable
 
     private readonly List<GatewayHost> _gateways = [];
     private readonly List<GrpcChannel> _channels = [];
+    private ILoggerFactory? _loggerFactory;
 
     private GatewayTestbed(ReplayOptions replay, ShardedReplay learner, ReplayMetadata metadata)
     {
@@ -34,7 +36,8 @@ internal sealed class GatewayTestbed : IAsyncDisposable
     public ReplayGateway.ReplayGatewayClient Client { get; private set; } = null!;
     public static TransitionRecord Schema => new(ObservationSize, ActionSize);
 
-    public static async Task<GatewayTestbed> StartAsync(RedisServer redis, GatewayOptions? gateway = null, bool createRun = true, long warmup = 0)
+    public static async Task<GatewayTestbed> StartAsync(RedisServer redis, GatewayOptions? gateway = null, bool createRun = true, long warmup = 0,
+        string envId = "Pendulum-v1", ILoggerFactory? loggerFactory = null)
     {
         var replay = new ReplayOptions
         {
@@ -44,11 +47,11 @@ internal sealed class GatewayTestbed : IAsyncDisposable
             Password = redis.Password,
             ConnectTimeoutMs = 2000,
         };
-        var metadata = new ReplayMetadata(replay.RunId, "Pendulum-v1", ObservationSize, ActionSize, RecordBytes, Seed: 7,
+        var metadata = new ReplayMetadata(replay.RunId, envId, ObservationSize, ActionSize, RecordBytes, Seed: 7,
             WarmupTransitions: warmup, replay.CapacityPerShard, ShardCount: 1, SchemaVersion: 1);
         var learner = await ShardedReplay.ConnectAsync(replay, null, CancellationToken.None);
         if (createRun) await learner.InitializeRunAsync(metadata, CancellationToken.None);
-        var bed = new GatewayTestbed(replay, learner, metadata);
+        var bed = new GatewayTestbed(replay, learner, metadata) { _loggerFactory = loggerFactory };
         try
         {
             var first = await bed.StartGatewayAsync(gateway);
@@ -65,7 +68,7 @@ internal sealed class GatewayTestbed : IAsyncDisposable
     public async Task<GatewayHost> StartGatewayAsync(GatewayOptions? options = null)
     {
         options = (options ?? new GatewayOptions()) with { Listen = "http://127.0.0.1:0", StatusLogIntervalMs = 0 };
-        var host = await GatewayHost.StartAsync(options, Replay);
+        var host = await GatewayHost.StartAsync(options, Replay, _loggerFactory);
         _gateways.Add(host);
         return host;
     }
@@ -93,7 +96,11 @@ internal sealed class GatewayTestbed : IAsyncDisposable
         Records = ByteString.CopyFrom(records),
     };
 
-    /// <summary>Distinct valid records: record i of batch <paramref name="batch"/> holds the values batch*1000 + i + field/10.</summary>
+    /// <summary>
+    /// Distinct valid records inside Pendulum-v1's spaces: record i of batch <paramref name="batch"/> has the id
+    /// u = ((batch * 1000 + i) mod 100000) / 100000 in [0, 1), observations u - 0.5 + field/10, next observations
+    /// 0.25 above, reward -10u, action 0.25.
+    /// </summary>
     public static byte[] Records(int count, int batch = 0)
     {
         var bytes = new byte[count * RecordBytes];
@@ -102,14 +109,14 @@ internal sealed class GatewayTestbed : IAsyncDisposable
         Span<float> action = stackalloc float[ActionSize];
         for (int i = 0; i < count; i++)
         {
-            float b = batch * 1000 + i;
+            float u = ((batch * 1000L + i) % 100_000) / 100_000f;
             for (int k = 0; k < ObservationSize; k++)
             {
-                obs[k] = b + k / 10f;
-                next[k] = b + 0.5f + k / 10f;
+                obs[k] = u - 0.5f + k / 10f;
+                next[k] = u - 0.25f + k / 10f;
             }
             action[0] = 0.25f;
-            Schema.Write(bytes.AsSpan(i * RecordBytes, RecordBytes), obs, action, reward: -b, next, terminated: i % 2 == 1, policyVersion: batch);
+            Schema.Write(bytes.AsSpan(i * RecordBytes, RecordBytes), obs, action, reward: -10f * u, next, terminated: i % 2 == 1, policyVersion: batch);
         }
         return bytes;
     }
