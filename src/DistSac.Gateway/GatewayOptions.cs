@@ -1,3 +1,4 @@
+using DistSac.Protocol;
 using System.Globalization;
 
 namespace DistSac.Gateway;
@@ -66,7 +67,7 @@ public sealed record GatewayOptions
     /// Largest magnitude accepted for a record value the environment does not bound (an unbounded observation dimension,
     /// the reward of an environment without a reward range). Bounded values are checked against the environment's spaces.
     /// </summary>
-    public double MaxAbsValue { get; init; } = 1e6;
+    public double MaxAbsValue { get; init; } = RecordBounds.DefaultMaxAbsValue;
 
     /// <summary>Interval of the counters log line; 0 turns it off.</summary>
     public int StatusLogIntervalMs { get; init; } = 10_000;

@@ -92,7 +92,9 @@ public sealed partial class DistributedLearner
         var limiter = new SamplesPerInsertRateLimiter(_options.UpdatesPerTransition, Math.Max(_options.WarmupTransitions, _sac.BatchSize), _options.RateLimitTolerance);
         await using var prefetcher = new ReplayPrefetcher(replay, _sac.BatchSize, _options.PrefetchDepth, _options.Seed, _logger, _options.PrefetchParallelism);
         var loop = new LoopState(Stopwatch.StartNew(), learner.UpdateCount);
-        var screen = new BatchScreen(record.RecordBytes, r => record.Validate(r, 1), _logger);
+        // The same bounds the gateway enforces at the door: Redis can be written by anything that reaches it.
+        var bounds = EnvironmentBounds.For(spec, RecordBounds.DefaultMaxAbsValue);
+        var screen = new BatchScreen(record.RecordBytes, r => bounds.Validate(r, 1), _logger);
         var badUpdates = new BadUpdateGuard(_options.MaxConsecutiveBadUpdates);
         long targetUpdates = limiter.Enabled ? (long)Math.Ceiling((_options.Steps - limiter.MinTransitionsToSample) * limiter.UpdatesPerTransition) : long.MaxValue;
 

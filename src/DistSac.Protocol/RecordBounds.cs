@@ -10,6 +10,9 @@ namespace DistSac.Protocol;
 /// </summary>
 public sealed class RecordBounds
 {
+    /// <summary>Default limit for values an environment leaves unbounded (Gateway:MaxAbsValue; the learner's screen uses it too).</summary>
+    public const double DefaultMaxAbsValue = 1e6;
+
     /// <summary>Relative slack on a finite bound (with an absolute floor of the same size near 0): float32 rounding only.</summary>
     public const float RelativeTolerance = 1e-5f;
 

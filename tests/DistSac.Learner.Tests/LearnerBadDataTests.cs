@@ -27,17 +27,19 @@ public class LearnerBadDataTests
             await LearnerHarness.WaitForAsync(running, () => Task.FromResult(learner.Exporter.Ready), "the learner to publish its first weights");
             await LearnerHarness.InsertAsync(feeder, "feeder", firstSequence: 0, chunks: 2); // slots 0..255
 
-            // Poison: a NaN observation in slot 5, terminated = 0.5 in slot 9.
+            // Poison: a NaN observation in slot 5, terminated = 0.5 in slot 9, a finite but absurd 3e38 in slot 12 (the
+            // gateway refuses all three; here they reach Redis directly).
             var layout = new TransitionRecord(3, 1);
             await using var direct = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
             var data = RunKeys.ShardData(replayOptions.RunId, 0);
             await direct.GetDatabase().HashSetAsync(data, "5", Record(layout, obs0: float.NaN, terminated: 0f));
             await direct.GetDatabase().HashSetAsync(data, "9", Record(layout, obs0: 0.5f, terminated: 0.5f));
+            await direct.GetDatabase().HashSetAsync(data, "12", Record(layout, obs0: 3e38f, terminated: 0f));
 
             using var http = new HttpClient { BaseAddress = new Uri(listen) };
-            double quarantined = await LearnerHarness.WaitForMetricAsync(running, http, "distsac_learner_quarantined_records_total", v => v >= 2);
+            double quarantined = await LearnerHarness.WaitForMetricAsync(running, http, "distsac_learner_quarantined_records_total", v => v >= 3);
             double updates = await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= 100);
-            Assert.True(quarantined >= 2);
+            Assert.True(quarantined >= 3);
             Assert.False(running.IsCompleted, "the learner stopped on bad records");
             var weights = await feeder.ReadLatestWeightsAsync(CancellationToken.None);
             Assert.NotNull(weights);

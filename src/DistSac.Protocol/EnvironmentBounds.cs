@@ -1,7 +1,6 @@
 using DistSac.Envs;
-using DistSac.Protocol;
 
-namespace DistSac.Gateway;
+namespace DistSac.Protocol;
 
 /// <summary>The record bounds of a run's environment, from the environment registry (looked up once per run).</summary>
 public static class EnvironmentBounds
