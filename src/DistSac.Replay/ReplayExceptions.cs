@@ -16,3 +16,13 @@ public sealed class ReplayUnavailableException : Exception
 
 /// <summary>Sampling was asked of a run that has no stored transitions yet.</summary>
 public sealed class ReplayEmptyException(string message) : InvalidOperationException(message);
+
+/// <summary>
+/// A push refused for its sequence number: it skips a sequence of its lane that was never stored (a gap), or is older
+/// than anything its lane holds. Nothing was stored; retrying the same push cannot succeed.
+/// </summary>
+public sealed class ReplaySequenceException(string message, long? expectedSequence) : Exception(message)
+{
+    /// <summary>The sequence the lane would store next; null when the push is older than the lane.</summary>
+    public long? ExpectedSequence { get; } = expectedSequence;
+}
