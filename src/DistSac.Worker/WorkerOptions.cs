@@ -16,7 +16,11 @@ public sealed record WorkerOptions
     [Required(ErrorMessage = "Worker:Gateway is required (e.g. http://127.0.0.1:50051).")]
     public string Gateway { get; init; } = "http://127.0.0.1:50051";
 
-    /// <summary>Unique per worker: the gateway de-duplicates pushes by (worker id, sequence).</summary>
+    /// <summary>
+    /// Unique per worker, 1..128 of ASCII letters, digits and - _ . / : (the gateway refuses others). The gateway
+    /// de-duplicates pushes by (worker id, incarnation, sequence), and every start gets a new incarnation, so a worker
+    /// restarted under the same id (a Deployment pod) never collides with what it stored before.
+    /// </summary>
     [Required(ErrorMessage = "Worker:WorkerId must not be empty.")]
     public string WorkerId { get; init; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
 
