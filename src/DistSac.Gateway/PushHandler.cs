@@ -6,10 +6,12 @@ namespace DistSac.Gateway;
 public enum PushStatus
 {
     Stored,
-    /// <summary>This (worker, sequence) was stored before; acknowledged, nothing stored again.</summary>
+    /// <summary>This (worker, incarnation, sequence) was stored before; acknowledged, nothing stored again.</summary>
     Duplicate,
-    /// <summary>Bad batch or unknown worker; nothing stored. Retrying the same batch cannot succeed.</summary>
+    /// <summary>Bad batch, unknown worker or incarnation; nothing stored. Retrying the same batch cannot succeed.</summary>
     Invalid,
+    /// <summary>The sequence skips one never stored, or is older than its lane (see the proto's Push); nothing stored, not retryable.</summary>
+    OutOfOrder,
     /// <summary>The run has no (usable) metadata yet; nothing stored. Retry after the learner has started.</summary>
     RunNotReady,
     /// <summary>Held for MaxHoldMs by the rate limiter; nothing stored. Retry the same sequence.</summary>
@@ -32,10 +34,11 @@ public sealed class PushHandler(
 {
     private static readonly TimeSpan AckProgressMaxAge = TimeSpan.FromMilliseconds(100);
 
-    public async ValueTask<PushOutcome> PushAsync(string workerId, long sequence, int transitionCount, ReadOnlyMemory<byte> records, CancellationToken ct)
+    public async ValueTask<PushOutcome> PushAsync(string workerId, long incarnation, long sequence, int transitionCount, ReadOnlyMemory<byte> records,
+        CancellationToken ct)
     {
         counters.Push();
-        if (PushValidator.ValidateHeader(workerId, sequence, transitionCount) is { } badHeader)
+        if (PushValidator.ValidateHeader(workerId, incarnation, sequence, transitionCount) is { } badHeader)
             return Reject(workerId, sequence, badHeader);
         int reserved = 0;
         int stored = 0;
@@ -44,17 +47,27 @@ public sealed class PushHandler(
             var run = await runs.GetAsync(ct).ConfigureAwait(false);
             if (run.Status != RunLookupStatus.Found)
                 return new PushOutcome(PushStatus.RunNotReady, 0, 0, weights.LatestVersion, run.Error);
-            if (PushValidator.Validate(workerId, sequence, transitionCount, records.Span, run.Bounds!) is { } bad)
+            if (PushValidator.Validate(workerId, incarnation, sequence, transitionCount, records.Span, run.Bounds!) is { } bad)
                 return Reject(workerId, sequence, bad);
-            if (!await workers.IsKnownAsync(workerId, ct).ConfigureAwait(false))
-                return Reject(workerId, sequence, $"unknown worker '{workerId}': call GetRunInfo first (it registers the worker), then push.");
+            if (await workers.CheckAsync(workerId, incarnation, ct).ConfigureAwait(false) is { } unknown)
+                return Reject(workerId, sequence, unknown);
 
             var admitted = await admission.WaitAsync(transitionCount, run.Metadata!.WarmupTransitions, ct).ConfigureAwait(false);
             if (!admitted.Admitted)
                 return new PushOutcome(PushStatus.RateLimited, 0, progress.LastEstimate?.TotalInserted ?? 0, weights.LatestVersion, admitted.Reason);
             reserved = admitted.Reserved;
 
-            var result = await replay.InsertAsync(workerId, sequence, records, transitionCount, ct).ConfigureAwait(false);
+            InsertResult result;
+            try
+            {
+                result = await replay.InsertAsync(workerId, incarnation, sequence, records, transitionCount, ct).ConfigureAwait(false);
+            }
+            catch (ReplaySequenceException e)
+            {
+                counters.Reject();
+                logger.LogDebug("Push {Worker}/{Incarnation}/{Sequence} refused: {Error}", workerId, incarnation, sequence, e.Message);
+                return new PushOutcome(PushStatus.OutOfOrder, 0, 0, weights.LatestVersion, e.Message);
+            }
             stored = result.Stored;
             progress.Complete(reserved, stored);
             reserved = stored = 0;

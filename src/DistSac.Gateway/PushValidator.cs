@@ -58,12 +58,15 @@ public static class PushValidator
         return escaped.ToString();
     }
 
-    /// <summary>Checks everything that needs no schema: worker id, sequence, transition_count.</summary>
-    public static string? ValidateHeader(string? workerId, long sequence, int transitionCount)
+    /// <summary>Checks everything that needs no schema: worker id, incarnation, sequence, transition_count.</summary>
+    public static string? ValidateHeader(string? workerId, long incarnation, long sequence, int transitionCount)
     {
         if (ValidateWorkerId(workerId) is { } bad) return bad;
+        if (incarnation < 1)
+            return $"incarnation is {incarnation}; every push carries RunInfo.incarnation (> 0) from this worker's GetRunInfo " +
+                   $"(protocol version {ProtocolLimits.ProtocolVersion}), so a restarted worker never collides with what it stored before.";
         if (sequence < 0)
-            return $"sequence is {sequence}; it must be >= 0 (per worker, increasing from 0; a retry reuses the number).";
+            return $"sequence is {sequence}; it must be >= 0 (per worker incarnation 0, 1, 2, ...; a retry reuses the number).";
         if (transitionCount < 1)
             return $"transition_count is {transitionCount}; a push carries at least 1 transition.";
         if (transitionCount > ProtocolLimits.MaxBatchTransitions)
@@ -75,11 +78,11 @@ public static class PushValidator
     /// Full check against the run's record layout and bounds: header, exact byte length, then every value (inside the
     /// environment's spaces or the magnitude limit, terminated 0 or 1).
     /// </summary>
-    public static string? Validate(string? workerId, long sequence, int transitionCount, ReadOnlySpan<byte> records, RecordBounds bounds)
+    public static string? Validate(string? workerId, long incarnation, long sequence, int transitionCount, ReadOnlySpan<byte> records, RecordBounds bounds)
     {
         ArgumentNullException.ThrowIfNull(bounds);
         var schema = bounds.Layout;
-        if (ValidateHeader(workerId, sequence, transitionCount) is { } bad) return bad;
+        if (ValidateHeader(workerId, incarnation, sequence, transitionCount) is { } bad) return bad;
         int max = MaxTransitions(schema);
         if (transitionCount > max)
             return $"transition_count is {transitionCount}; records of {schema.RecordBytes} bytes allow at most {max} (RunInfo.max_batch_transitions) per push, split the batch.";

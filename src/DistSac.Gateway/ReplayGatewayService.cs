@@ -54,6 +54,7 @@ public sealed class ReplayGatewayService(
                 MaxBatchTransitions = PushValidator.MaxTransitions(lookup.Schema),
                 TotalInserted = run.TotalInserted,
                 ProtocolVersion = ProtocolLimits.ProtocolVersion,
+                Incarnation = run.Incarnation,
             };
         }
         catch (Exception e) when (RedisFailure.IsTransient(e))
@@ -74,7 +75,7 @@ public sealed class ReplayGatewayService(
         try
         {
             // The records stay in the request's buffer: validated and sent to Redis without a copy.
-            outcome = await pushes.PushAsync(request.WorkerId, request.Sequence, request.TransitionCount, request.Records.Memory, call.Token)
+            outcome = await pushes.PushAsync(request.WorkerId, request.Incarnation, request.Sequence, request.TransitionCount, request.Records.Memory, call.Token)
                 .ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
@@ -92,6 +93,7 @@ public sealed class ReplayGatewayService(
                 LatestWeightsVersion = outcome.LatestWeightsVersion,
             },
             PushStatus.Invalid => throw new RpcException(new Status(StatusCode.InvalidArgument, outcome.Error!)),
+            PushStatus.OutOfOrder => throw new RpcException(new Status(StatusCode.OutOfRange, outcome.Error!)),
             PushStatus.RunNotReady => throw new RpcException(new Status(StatusCode.FailedPrecondition, outcome.Error!)),
             PushStatus.RateLimited => throw new RpcException(new Status(StatusCode.ResourceExhausted, outcome.Error!)),
             PushStatus.Unavailable => throw new RpcException(new Status(StatusCode.Unavailable, outcome.Error!)),

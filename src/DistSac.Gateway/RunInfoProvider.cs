@@ -19,8 +19,8 @@ public sealed record RunLookup(RunLookupStatus Status, ReplayMetadata? Metadata,
     public TransitionRecord Schema => new(Metadata!.ObservationSize, Metadata.ActionSize);
 }
 
-/// <summary>What a worker gets from GetRunInfo: the run's metadata and how much has been collected so far.</summary>
-public sealed record RunDescription(ReplayMetadata Metadata, long TotalInserted);
+/// <summary>What a worker gets from GetRunInfo: the run's metadata, how much has been collected so far, and its new incarnation.</summary>
+public sealed record RunDescription(ReplayMetadata Metadata, long TotalInserted, long Incarnation);
 
 /// <summary>
 /// Reads the run's metadata (written once by the learner) and checks this gateway can serve it, including that it knows
@@ -37,14 +37,14 @@ public sealed class RunInfoProvider(
     public ValueTask<RunLookup> GetAsync(CancellationToken ct) =>
         _found is { } found ? ValueTask.FromResult(found) : new ValueTask<RunLookup>(ReadAsync(ct));
 
-    /// <summary>GetRunInfo: re-reads the metadata, registers the worker and reports the run-wide transition count.</summary>
+    /// <summary>GetRunInfo: re-reads the metadata, registers the worker (issuing its incarnation) and reports the run-wide transition count.</summary>
     public async Task<(RunLookup Lookup, RunDescription? Description)> DescribeForWorkerAsync(string workerId, CancellationToken ct)
     {
         var lookup = await ReadAsync(ct).ConfigureAwait(false);
         if (lookup.Status != RunLookupStatus.Found) return (lookup, null);
-        await workers.RegisterAsync(workerId, ct).ConfigureAwait(false);
+        long incarnation = await workers.RegisterAsync(workerId, ct).ConfigureAwait(false);
         var now = await progress.GetAsync(ProgressMaxAge, ct).ConfigureAwait(false);
-        return (lookup, new RunDescription(lookup.Metadata!, now.TotalInserted));
+        return (lookup, new RunDescription(lookup.Metadata!, now.TotalInserted, incarnation));
     }
 
     private async Task<RunLookup> ReadAsync(CancellationToken ct)

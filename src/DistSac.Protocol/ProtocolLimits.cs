@@ -3,7 +3,8 @@ namespace DistSac.Protocol;
 /// <summary>Limits both ends agree on; gRPC message sizes are set explicitly from these, never left to defaults.</summary>
 public static class ProtocolLimits
 {
-    public const int ProtocolVersion = 1;
+    /// <summary>2: pushes carry RunInfo.incarnation (exactly-once across worker restarts).</summary>
+    public const int ProtocolVersion = 2;
     /// <summary>Largest PushRequest.transition_count a gateway accepts.</summary>
     public const int MaxBatchTransitions = 4096;
     /// <summary>Largest gRPC message either side sends or accepts (pushes of MaxBatchTransitions large records, actor weights).</summary>

@@ -22,3 +22,13 @@ public sealed class ReplayEmptyException(string message) : InvalidOperationExcep
 /// state was edited or corrupted outside DistSac. Names the key, the field and the value, so an operator can repair it.
 /// </summary>
 public sealed class ReplayCorruptException(string message) : InvalidOperationException(message);
+
+/// <summary>
+/// A push refused for its sequence number: it skips a sequence of its lane that was never stored (a gap), or is older
+/// than anything its lane holds. Nothing was stored; retrying the same push cannot succeed.
+/// </summary>
+public sealed class ReplaySequenceException(string message, long? expectedSequence) : Exception(message)
+{
+    /// <summary>The sequence the lane would store next; null when the push is older than the lane.</summary>
+    public long? ExpectedSequence { get; } = expectedSequence;
+}

@@ -31,13 +31,16 @@ public static class RunKeys
     /// <summary>Hash: worker id -> last seen (unix ms).</summary>
     public static string Workers(string runId) => Prefix(runId) + "workers";
 
+    /// <summary>Hash: worker id -> its latest incarnation (one per GetRunInfo; see ShardedReplay.RegisterWorkerAsync).</summary>
+    public static string Incarnations(string runId) => Prefix(runId) + "incarnations";
+
     /// <summary>Hash on shard i: slot (decimal) -> packed record.</summary>
     public static string ShardData(string runId, int shard) => ShardPrefix(runId, shard) + "data";
 
     /// <summary>Hash on shard i: "cursor" (next slot to write), "fill", "total" (inserted ever), "capacity".</summary>
     public static string ShardState(string runId, int shard) => ShardPrefix(runId, shard) + "state";
 
-    /// <summary>Hash on shard i: worker id -> last stored sequence number (push idempotency).</summary>
+    /// <summary>Hash on shard i: "worker incarnation" -> "first last", the sequences this shard stored for it (push idempotency; see InsertScript).</summary>
     public static string ShardSequences(string runId, int shard) => ShardPrefix(runId, shard) + "seq";
 
     /// <summary>Hash on shard i: worker id -> transitions it inserted into shard i, ever (duplicates not counted).</summary>

@@ -12,11 +12,36 @@ public sealed partial class ShardedReplay
     private static readonly RedisValue[] WeightsFields = [VersionField, ActorField];
     private static readonly RedisValue[] LearnerFields = [UpdatesField, VersionField];
 
-    /// <summary>Records the worker with its last-seen time (unix ms); calling again refreshes it.</summary>
-    public async Task RegisterWorkerAsync(string workerId, CancellationToken ct)
+    // Atomic: the next incarnation is above the last one issued and at least the caller's clock (unix ms), so a worker
+    // id's incarnations keep growing even after shard 0 restarted empty and forgot them (as long as clocks move forward).
+    private const string NextIncarnationScript = """
+        local last = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+        local nextIncarnation = math.max(last + 1, tonumber(ARGV[2]))
+        redis.call('HSET', KEYS[1], ARGV[1], string.format('%d', nextIncarnation))
+        redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+        return nextIncarnation
+        """;
+
+    /// <summary>
+    /// Records the worker with its last-seen time (unix ms) and issues its next incarnation: larger than every one
+    /// issued to this id before. Each start of a worker pushes under its own incarnation, so sequence numbers that start
+    /// at 0 again never collide with what an earlier start stored.
+    /// </summary>
+    public async Task<long> RegisterWorkerAsync(string workerId, CancellationToken ct)
     {
         ArgumentException.ThrowIfNullOrEmpty(workerId);
-        await Shard0.Guard(Shard0.Database.HashSetAsync(RunKeys.Workers(Options.RunId), workerId, NowMs()), ct).ConfigureAwait(false);
+        RedisKey[] keys = [RunKeys.Incarnations(Options.RunId), RunKeys.Workers(Options.RunId)];
+        RedisValue[] args = [workerId, NowMs()];
+        var issued = await Shard0.Guard(Shard0.Database.ScriptEvaluateAsync(NextIncarnationScript, keys, args), ct).ConfigureAwait(false);
+        return (long)issued;
+    }
+
+    /// <summary>The latest incarnation issued to the worker; 0 when it never registered.</summary>
+    public async Task<long> ReadIncarnationAsync(string workerId, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workerId);
+        var value = await Shard0.Guard(Shard0.Database.HashGetAsync(RunKeys.Incarnations(Options.RunId), workerId), ct).ConfigureAwait(false);
+        return value.IsNull ? 0 : (long)value;
     }
 
     public async Task<bool> IsWorkerKnownAsync(string workerId, CancellationToken ct)

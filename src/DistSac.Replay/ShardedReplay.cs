@@ -1,3 +1,4 @@
+using System.Globalization;
 using DistSac.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -7,7 +8,7 @@ namespace DistSac.Replay;
 
 /// <summary>
 /// The replay buffer spread over S Redis instances (see docs/replay-layout.md): per shard a FIFO ring stored as a hash
-/// slot -> packed record, a small state hash (cursor, fill, total) and a dedup hash (worker -> last sequence).
+/// slot -> packed record, a small state hash (cursor, fill, total) and a dedup hash ((worker, incarnation) -> sequences).
 /// Run-level keys (metadata, weights, learner progress, workers) live on shard 0. Thread-safe.
 /// </summary>
 public sealed partial class ShardedReplay : IAsyncDisposable
@@ -133,13 +134,23 @@ public sealed partial class ShardedReplay : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stores a chunk of <paramref name="count"/> packed records atomically on shard <c>sequence % ShardCount</c>.
-    /// A (worker, sequence) at or below the last one stored for that worker on that shard is a duplicate: nothing is
-    /// stored and <see cref="InsertResult.Duplicate"/> is set. See <see cref="InsertScript"/> for chunks larger than the ring.
+    /// Stores a chunk for a writer that never restarts under the same id (benchmarks, tests): incarnation 0.
+    /// Workers go through the gateway, which passes the incarnation of each worker start.
     /// </summary>
-    public async Task<InsertResult> InsertAsync(string workerId, long sequence, ReadOnlyMemory<byte> records, int count, CancellationToken ct)
+    public Task<InsertResult> InsertAsync(string workerId, long sequence, ReadOnlyMemory<byte> records, int count, CancellationToken ct) =>
+        InsertAsync(workerId, 0, sequence, records, count, ct);
+
+    /// <summary>
+    /// Stores a chunk of <paramref name="count"/> packed records atomically on shard <c>sequence % ShardCount</c>,
+    /// exactly once per (worker, incarnation, sequence): a sequence this lane stored before is a duplicate (nothing
+    /// stored, <see cref="InsertResult.Duplicate"/> set); a sequence that skips one its lane never stored, or is older
+    /// than the lane's first, raises <see cref="ReplaySequenceException"/> (nothing stored). See <see cref="InsertScript"/>
+    /// for the lanes and for chunks larger than the ring.
+    /// </summary>
+    public async Task<InsertResult> InsertAsync(string workerId, long incarnation, long sequence, ReadOnlyMemory<byte> records, int count, CancellationToken ct)
     {
         ArgumentException.ThrowIfNullOrEmpty(workerId);
+        ArgumentOutOfRangeException.ThrowIfNegative(incarnation);
         ArgumentOutOfRangeException.ThrowIfNegative(sequence);
         if (count < 1 || count > ProtocolLimits.MaxBatchTransitions)
             throw new ArgumentException($"count must be in [1, {ProtocolLimits.MaxBatchTransitions}] (got {count}).", nameof(count));
@@ -149,15 +160,36 @@ public sealed partial class ShardedReplay : IAsyncDisposable
             throw new ArgumentException(
                 $"records has {records.Length} bytes; {count} records of {recordBytes} bytes need {(long)count * recordBytes}.", nameof(records));
 
-        var shard = _shards[(int)(sequence % ShardCount)];
-        var args = new RedisValue[count + 3];
+        int shards = ShardCount;
+        var shard = _shards[(int)(sequence % shards)];
+        const int header = InsertScript.HeaderArguments;
+        var args = new RedisValue[count + header];
         args[0] = workerId;
-        args[1] = sequence;
-        args[2] = metadata.CapacityPerShard;
+        // Worker ids never contain a space (the gateway allows letters, digits and -_./:), so the lane name is unambiguous.
+        args[1] = string.Concat(workerId, " ", incarnation.ToString(CultureInfo.InvariantCulture));
+        args[2] = sequence.ToString(CultureInfo.InvariantCulture);
+        args[3] = sequence >= shards ? (sequence - shards).ToString(CultureInfo.InvariantCulture) : "";
+        args[4] = metadata.CapacityPerShard;
         for (int i = 0; i < count; i++)
-            args[3 + i] = records.Slice(i * recordBytes, recordBytes); // no copy: RedisValue wraps the slice
+            args[header + i] = records.Slice(i * recordBytes, recordBytes); // no copy: RedisValue wraps the slice
         var result = (RedisResult[])(await shard.EvalInsertAsync(args, ct).ConfigureAwait(false))!;
-        return new InsertResult((int)result[0], (long)result[1] == 1, shard.Index, (long)result[2]);
+        int status = (int)result[1];
+        if (status == InsertScript.Gap || status == InsertScript.OlderThanLane)
+            throw SequenceRefused(workerId, incarnation, sequence, status, long.Parse((string)result[3]!, CultureInfo.InvariantCulture), shards);
+        return new InsertResult((int)result[0], status == InsertScript.Duplicate, shard.Index, (long)result[2]);
+    }
+
+    private static ReplaySequenceException SequenceRefused(string workerId, long incarnation, long sequence, int status, long laneSequence, int shards)
+    {
+        string who = $"worker '{workerId}' incarnation {incarnation}";
+        if (status == InsertScript.OlderThanLane)
+            return new ReplaySequenceException(
+                $"sequence {sequence} of {who} is older than {laneSequence}, the first its shard holds for it, and was never stored there; " +
+                "a push is only retried with its own sequence, and sequences only grow (start a new incarnation with GetRunInfo).", null);
+        long? expected = laneSequence <= long.MaxValue - shards ? laneSequence + shards : null;
+        return new ReplaySequenceException(
+            $"sequence {sequence} of {who} skips sequence {(expected?.ToString(CultureInfo.InvariantCulture) ?? "beyond 2^63 - 1")}, which was never stored " +
+            $"(the latest stored of its lane is {laneSequence}); push sequences 0, 1, 2, ... without gaps, each retried until acknowledged.", expected);
     }
 
     /// <summary>Cursor, fill and total of every shard (one HMGET per shard, in parallel).</summary>

@@ -7,7 +7,7 @@ namespace DistSac.Worker;
 /// <summary>
 /// Delivers one PushRequest, retrying the very same request object (same sequence, same bytes) with back-off on
 /// any transient failure until it is acknowledged or the token ends it. Because the gateway de-duplicates by
-/// (worker id, sequence), a batch whose acknowledgement was lost is stored exactly once.
+/// (worker id, incarnation, sequence), a batch whose acknowledgement was lost is stored exactly once.
 /// </summary>
 public sealed class BatchPusher
 {
@@ -18,6 +18,7 @@ public sealed class BatchPusher
     private long _acknowledgedTransitions;
     private long _acknowledgedBatches;
     private long _duplicates;
+    private long _unexpectedDuplicates;
     private long _retries;
     private long _latestWeightsVersion = -1;
 
@@ -39,6 +40,13 @@ public sealed class BatchPusher
 
     /// <summary>Acknowledgements that said the batch had been stored already (an earlier try got through).</summary>
     public long Duplicates => Interlocked.Read(ref _duplicates);
+
+    /// <summary>
+    /// Duplicate answers to a batch's first try: the gateway says it stored a batch this worker never sent before, so
+    /// its transitions were not stored by this push (two processes sharing an incarnation, or a gateway bug). Each is
+    /// logged as an error.
+    /// </summary>
+    public long UnexpectedDuplicates => Interlocked.Read(ref _unexpectedDuplicates);
 
     public long Retries => Interlocked.Read(ref _retries);
 
@@ -89,6 +97,14 @@ public sealed class BatchPusher
         if (response.Duplicate)
         {
             Interlocked.Increment(ref _duplicates);
+            if (failedTries == 0)
+            {
+                Interlocked.Increment(ref _unexpectedDuplicates);
+                _logger.LogError(
+                    "The gateway answered duplicate for batch {Sequence} of worker '{WorkerId}' incarnation {Incarnation} on its first try: " +
+                    "its {Transitions} transitions were not stored by this push. Is another process running with the same worker id and incarnation?",
+                    request.Sequence, request.WorkerId, request.Incarnation, request.TransitionCount);
+            }
         }
 
         _policy.ObserveTotalInserted(response.TotalInserted);

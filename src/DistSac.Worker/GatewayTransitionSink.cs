@@ -6,27 +6,32 @@ namespace DistSac.Worker;
 /// <summary>
 /// Pushes batches to the gateway with at most one push in flight, so the environments keep stepping into the
 /// second batch while the first travels, and a gateway holding acknowledgements back stops the worker after one
-/// batch of lead. Sequence numbers go 0, 1, 2, ... in hand-off order; the batch bytes are sent without a copy
-/// and the batch is reused only after its acknowledgement.
+/// batch of lead. Sequence numbers go 0, 1, 2, ... in hand-off order under this start's incarnation, each push is
+/// retried until acknowledged before the next one goes out, so the gateway never sees a gap; the batch bytes are
+/// sent without a copy and the batch is reused only after its acknowledgement.
 /// </summary>
 public sealed class GatewayTransitionSink : ITransitionSink
 {
     private readonly BatchPusher _pusher;
     private readonly string _workerId;
+    private readonly long _incarnation;
     private readonly CancellationToken _pushLifetime;
     private TransitionBatch? _spare;
     private TransitionBatch? _inFlightBatch;
     private Task? _inFlight;
 
+    /// <param name="incarnation">RunInfo.incarnation of this worker start; every push carries it.</param>
     /// <param name="spare">The second batch, filled while the first is in flight.</param>
     /// <param name="pushLifetime">Ends retrying of handed-off batches (the shutdown deadline).</param>
-    public GatewayTransitionSink(BatchPusher pusher, string workerId, TransitionBatch spare, CancellationToken pushLifetime)
+    public GatewayTransitionSink(BatchPusher pusher, string workerId, long incarnation, TransitionBatch spare, CancellationToken pushLifetime)
     {
         ArgumentNullException.ThrowIfNull(pusher);
         ArgumentException.ThrowIfNullOrEmpty(workerId);
+        ArgumentOutOfRangeException.ThrowIfLessThan(incarnation, 1);
         ArgumentNullException.ThrowIfNull(spare);
         _pusher = pusher;
         _workerId = workerId;
+        _incarnation = incarnation;
         _spare = spare;
         _pushLifetime = pushLifetime;
     }
@@ -60,6 +65,7 @@ public sealed class GatewayTransitionSink : ITransitionSink
         var request = new PushRequest
         {
             WorkerId = _workerId,
+            Incarnation = _incarnation,
             Sequence = NextSequence++,
             TransitionCount = full.Count,
             Records = UnsafeByteOperations.UnsafeWrap(full.Records),

@@ -59,8 +59,8 @@ public sealed class RolloutWorker
         RunDescription run = RunDescription.From(info, _options);
         WorkerSeeds seeds = WorkerSeeds.For(run.Seed, _options.WorkerId);
         _logger.LogInformation(
-            "Worker {WorkerId} joined run {RunId}: {EnvId} x {Envs}, seed {Seed}, warm-up {Warmup} transitions ({Inserted} stored so far), batches of {Batch} or {FlushMs} ms",
-            _options.WorkerId, run.RunId, run.Spec.Id, _options.Envs, seeds.Environments, run.WarmupTransitions, run.TotalInserted, _options.BatchTransitions, _options.FlushIntervalMs);
+            "Worker {WorkerId} (incarnation {Incarnation}) joined run {RunId}: {EnvId} x {Envs}, seed {Seed}, warm-up {Warmup} transitions ({Inserted} stored so far), batches of {Batch} or {FlushMs} ms",
+            _options.WorkerId, run.Incarnation, run.RunId, run.Spec.Id, _options.Envs, seeds.Environments, run.WarmupTransitions, run.TotalInserted, _options.BatchTransitions, _options.FlushIntervalMs);
 
         var policy = new PolicySlot(run.WarmupTransitions, run.TotalInserted);
         var watcher = new WeightsWatcher(client, _options.WorkerId, policy, run.Spec.ObservationSize, run.Spec.ActionSize, _options.Envs, _loggerFactory.CreateLogger<WeightsWatcher>());
@@ -74,7 +74,7 @@ public sealed class RolloutWorker
         using var second = new TransitionBatch(run.Layout.RecordBytes, capacity);
         // Stopping ends stepping at once, but pushes get ShutdownFlushTimeoutMs more to deliver what was stepped.
         using var onStop = stoppingToken.Register(() => pushLifetime.CancelAfter(_options.ShutdownFlushTimeoutMs));
-        var sink = new GatewayTransitionSink(pusher, _options.WorkerId, second, pushLifetime.Token);
+        var sink = new GatewayTransitionSink(pusher, _options.WorkerId, run.Incarnation, second, pushLifetime.Token);
         var progress = new RolloutProgress(loop, pusher, watcher, policy, TimeSpan.FromSeconds(_options.ProgressIntervalSeconds), _logger);
         var driver = new RolloutDriver(loop, sink, _options.BatchTransitions, TimeSpan.FromMilliseconds(_options.FlushIntervalMs), progress.OnStep);
 
@@ -107,7 +107,7 @@ public sealed class RolloutWorker
 
         var result = new WorkerResult(
             loop.Steps, pusher.AcknowledgedTransitions, pusher.AcknowledgedBatches, sink.NextSequence, pusher.Retries, pusher.Duplicates,
-            watcher.KnownVersion, watcher.RejectedUpdates, loop.CompletedEpisodes);
+            watcher.KnownVersion, watcher.RejectedUpdates, loop.CompletedEpisodes, pusher.UnexpectedDuplicates, run.Incarnation);
         _logger.LogInformation(
             "Worker {WorkerId} stopped: {Steps} env steps, {Acknowledged} transitions acknowledged in {Batches} batches ({Retries} retries), weights version {Version}",
             _options.WorkerId, result.EnvSteps, result.AcknowledgedTransitions, result.AcknowledgedBatches, result.Retries, result.WeightsVersion);
@@ -157,6 +157,8 @@ public sealed class RolloutWorker
 
 /// <summary>What a worker did, for its exit log and for tests.</summary>
 /// <param name="BatchesSent">Sequence numbers used: 0 .. BatchesSent - 1.</param>
+/// <param name="UnexpectedDuplicates">Batches answered duplicate on their first try (logged as errors: see BatchPusher).</param>
+/// <param name="Incarnation">RunInfo.incarnation this start pushed under.</param>
 public sealed record WorkerResult(
     long EnvSteps,
     long AcknowledgedTransitions,
@@ -166,7 +168,9 @@ public sealed record WorkerResult(
     long Duplicates,
     long WeightsVersion,
     long RejectedWeightUpdates,
-    long Episodes)
+    long Episodes,
+    long UnexpectedDuplicates = 0,
+    long Incarnation = 0)
 {
     public static WorkerResult Empty { get; } = new(0, 0, 0, 0, 0, 0, -1, 0, 0);
 

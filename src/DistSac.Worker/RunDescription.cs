@@ -12,7 +12,8 @@ public sealed record RunDescription(
     long WarmupTransitions,
     long TotalInserted,
     TransitionRecord Layout,
-    int MaxBatchTransitions)
+    int MaxBatchTransitions,
+    long Incarnation)
 {
     /// <exception cref="WorkerFatalException">The run cannot be served by this worker; the message says why.</exception>
     public static RunDescription From(RunInfo info, WorkerOptions options)
@@ -47,6 +48,11 @@ public sealed record RunDescription(
                 $"The run stores {info.RecordBytes}-byte records but this worker packs {layout.RecordBytes}-byte records for {info.EnvId} (4 * (2 * {spec.ObservationSize} + {spec.ActionSize} + 3)); the gateway and worker disagree on the record format.");
         }
 
+        if (info.Incarnation < 1)
+        {
+            throw new WorkerFatalException($"The gateway issued incarnation {info.Incarnation} for run '{info.RunId}'; it must be > 0 (protocol version {ProtocolLimits.ProtocolVersion}).");
+        }
+
         if (info.WarmupTransitions < 0)
         {
             throw new WorkerFatalException($"The run's warm-up length is {info.WarmupTransitions}; it must be >= 0.");
@@ -66,6 +72,6 @@ public sealed record RunDescription(
             throw new WorkerFatalException($"A batch of {largest} {layout.RecordBytes}-byte records exceeds the {ProtocolLimits.MaxMessageBytes}-byte message limit; lower Worker:BatchTransitions or Worker:Envs.");
         }
 
-        return new RunDescription(info.RunId, spec, info.Seed, info.WarmupTransitions, info.TotalInserted, layout, maxBatch);
+        return new RunDescription(info.RunId, spec, info.Seed, info.WarmupTransitions, info.TotalInserted, layout, maxBatch, info.Incarnation);
     }
 }

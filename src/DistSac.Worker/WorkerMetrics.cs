@@ -14,6 +14,7 @@ public sealed class WorkerMetrics
     private readonly Gauge _stepsPerSecond;
     private readonly Counter _pushed;
     private readonly Counter _retries;
+    private readonly Counter _unexpectedDuplicates;
     private readonly Gauge _weightsVersion;
     private readonly Gauge _episodeReturn;
     private RolloutLoop? _loop;
@@ -31,6 +32,8 @@ public sealed class WorkerMetrics
         _stepsPerSecond = factory.CreateGauge("distsac_env_steps_per_second", "Env steps per second since the previous scrape.");
         _pushed = factory.CreateCounter("distsac_transitions_pushed_total", "Transitions acknowledged by the gateway.");
         _retries = factory.CreateCounter("distsac_push_retries_total", "Push calls retried after a failure.");
+        _unexpectedDuplicates = factory.CreateCounter("distsac_push_unexpected_duplicates_total",
+            "Batches the gateway answered duplicate on their first try (not stored by this worker's push; logged as errors).");
         _weightsVersion = factory.CreateGauge("distsac_weights_version", "Latest actor weights version received (-1: none yet).");
         _episodeReturn = factory.CreateGauge("distsac_episode_return", "Return of the last completed episode.");
         _weightsVersion.Set(-1);
@@ -71,6 +74,7 @@ public sealed class WorkerMetrics
             _steps.IncTo(steps);
             _pushed.IncTo(_pusher.AcknowledgedTransitions);
             _retries.IncTo(_pusher.Retries);
+            _unexpectedDuplicates.IncTo(_pusher.UnexpectedDuplicates);
             _weightsVersion.Set(_watcher.KnownVersion);
             if (_loop.CompletedEpisodes > 0) _episodeReturn.Set(_loop.LastEpisodeReturn);
         }

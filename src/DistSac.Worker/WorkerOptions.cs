@@ -22,7 +22,11 @@ public sealed record WorkerOptions
     /// <summary>File holding the token (e.g. a mounted Kubernetes Secret); its first line is sent, re-read when it changes.</summary>
     public string TokenFile { get; init; } = "";
 
-    /// <summary>Unique per worker: the gateway de-duplicates pushes by (worker id, sequence).</summary>
+    /// <summary>
+    /// Unique per worker, 1..128 of ASCII letters, digits and - _ . / : (the gateway refuses others). The gateway
+    /// de-duplicates pushes by (worker id, incarnation, sequence), and every start gets a new incarnation, so a worker
+    /// restarted under the same id (a Deployment pod) never collides with what it stored before.
+    /// </summary>
     [Required(ErrorMessage = "Worker:WorkerId must not be empty.")]
     public string WorkerId { get; init; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
 

@@ -23,7 +23,8 @@ public sealed class GatewayPushTests(RedisFixture redis) : IClassFixture<RedisFi
         Assert.Equal(40, info.RecordBytes);
         Assert.Equal(4096, info.MaxBatchTransitions);
         Assert.Equal(0, info.TotalInserted);
-        Assert.Equal(1, info.ProtocolVersion);
+        Assert.Equal(2, info.ProtocolVersion);
+        Assert.InRange(info.Incarnation, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         Assert.True(await bed.Learner.IsWorkerKnownAsync("worker-a", CancellationToken.None));
     }
 
@@ -80,6 +81,7 @@ public sealed class GatewayPushTests(RedisFixture redis) : IClassFixture<RedisFi
         { "empty worker id", "worker_id is empty" },
         { "worker id of 129 characters", "at most 128" },
         { "negative sequence", "sequence is -1" },
+        { "no incarnation", "incarnation is 0; every push carries RunInfo.incarnation" },
         { "zero transitions", "transition_count is 0" },
         { "4097 transitions", "at most 4096" },
         { "records one byte short", "records has 79 bytes" },
@@ -164,10 +166,11 @@ public sealed class GatewayPushTests(RedisFixture redis) : IClassFixture<RedisFi
             case "empty worker id": return GatewayTestbed.Push("", 0, records);
             case "worker id of 129 characters": return GatewayTestbed.Push(new string('w', 129), 0, records);
             case "negative sequence": return GatewayTestbed.Push("worker-a", -1, records);
-            case "zero transitions": return new PushRequest { WorkerId = "worker-a", Sequence = 0, TransitionCount = 0, Records = ByteString.Empty };
+            case "no incarnation": return GatewayTestbed.Push("worker-a", 0, records, incarnation: 0);
+            case "zero transitions": return new PushRequest { WorkerId = "worker-a", Incarnation = 1, Sequence = 0, TransitionCount = 0, Records = ByteString.Empty };
             case "4097 transitions": return GatewayTestbed.Push("worker-a", 0, GatewayTestbed.Records(4097));
             case "records one byte short":
-                return new PushRequest { WorkerId = "worker-a", Sequence = 0, TransitionCount = 2, Records = ByteString.CopyFrom(records, 0, 79) };
+                return new PushRequest { WorkerId = "worker-a", Incarnation = 1, Sequence = 0, TransitionCount = 2, Records = ByteString.CopyFrom(records, 0, 79) };
             case "NaN reward":
                 floats[floatsPerRecord + 4] = float.NaN; // record 1: obs[3], action[1], reward at index 4
                 return GatewayTestbed.Push("worker-a", 0, records);

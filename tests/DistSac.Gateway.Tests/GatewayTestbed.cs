@@ -88,9 +88,14 @@ internal sealed class GatewayTestbed : IAsyncDisposable
     public async Task<RunInfo> RegisterAsync(string workerId, ReplayGateway.ReplayGatewayClient? client = null) =>
         await (client ?? Client).GetRunInfoAsync(new GetRunInfoRequest { WorkerId = workerId });
 
-    public static PushRequest Push(string workerId, long sequence, byte[] records) => new()
+    /// <summary>
+    /// A push under <paramref name="incarnation"/>; the default 1 is below every incarnation the gateway issues (they
+    /// start at the clock in unix ms), so it is accepted for any registered worker, as an older start's push is.
+    /// </summary>
+    public static PushRequest Push(string workerId, long sequence, byte[] records, long incarnation = 1) => new()
     {
         WorkerId = workerId,
+        Incarnation = incarnation,
         Sequence = sequence,
         TransitionCount = records.Length / RecordBytes,
         Records = ByteString.CopyFrom(records),

@@ -10,7 +10,7 @@ public sealed class PushValidatorTests
 
     [Fact]
     public void Validate_AcceptsAWellFormedBatch() =>
-        Assert.Null(PushValidator.Validate("worker-a", 0, 3, GatewayTestbed.Records(3), PendulumBounds));
+        Assert.Null(PushValidator.Validate("worker-a", 1, 0, 3, GatewayTestbed.Records(3), PendulumBounds));
 
     [Theory]
     [InlineData("has space", "\"has space\" has \" \" at index 3")]
@@ -49,7 +49,7 @@ public sealed class PushValidatorTests
     [Fact]
     public void Validate_NamesTheExpectedByteCount()
     {
-        var error = PushValidator.Validate("worker-a", 0, 3, new byte[100], PendulumBounds);
+        var error = PushValidator.Validate("worker-a", 1, 0, 3, new byte[100], PendulumBounds);
 
         Assert.Contains("records has 100 bytes but transition_count 3 x record_bytes 40 = 120", error);
     }
@@ -74,7 +74,7 @@ public sealed class PushValidatorTests
         var records = GatewayTestbed.Records(1);
         System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(records.AsSpan(36), -2);
 
-        Assert.Contains("policy version -2", PushValidator.Validate("worker-a", 0, 1, records, PendulumBounds));
+        Assert.Contains("policy version -2", PushValidator.Validate("worker-a", 1, 0, 1, records, PendulumBounds));
     }
 
     // Float offsets in a Pendulum-v1 record: obs 0..2, action 3, reward 4, next_obs 5..7, terminated 8.
@@ -91,7 +91,7 @@ public sealed class PushValidatorTests
         var records = GatewayTestbed.Records(3);
         SetFloat(records, record: 2, floatIndex, value);
 
-        var error = PushValidator.Validate("worker-a", 0, 3, records, PendulumBounds);
+        var error = PushValidator.Validate("worker-a", 1, 0, 3, records, PendulumBounds);
 
         Assert.Contains("record 2 has " + expected, error);
     }
@@ -109,7 +109,7 @@ public sealed class PushValidatorTests
         var records = GatewayTestbed.Records(1);
         SetFloat(records, record: 0, floatIndex, value);
 
-        Assert.Null(PushValidator.Validate("worker-a", 0, 1, records, PendulumBounds));
+        Assert.Null(PushValidator.Validate("worker-a", 1, 0, 1, records, PendulumBounds));
     }
 
     [Fact]

@@ -93,10 +93,8 @@ public sealed class InsertTests(TwoRedisServers redis) : IClassFixture<TwoRedisS
         await replay.InsertAsync("w", 5, TestRuns.Records(3, firstId: 0), 3, None);
 
         var again = await replay.InsertAsync("w", 5, TestRuns.Records(3, firstId: 50), 3, None);
-        var older = await replay.InsertAsync("w", 4, TestRuns.Records(3, firstId: 60), 3, None);
 
         Assert.Equal(new InsertResult(0, true, 0, 3), again);
-        Assert.True(older.Duplicate);
         Assert.Equal(new ShardStats(0, 3, 3, 3), (await replay.ReadStatsAsync(None)).Shards[0]);
         Assert.Equal(new int?[] { 0, 1, 2, null }, await SlotIdsAsync(run, 0, 4));
 
@@ -104,6 +102,115 @@ public sealed class InsertTests(TwoRedisServers redis) : IClassFixture<TwoRedisS
         Assert.False((await replay.InsertAsync("other", 5, TestRuns.Records(1, firstId: 70), 1, None)).Duplicate);
         Assert.False((await replay.InsertAsync("w", 6, TestRuns.Records(1, firstId: 71), 1, None)).Duplicate);
         Assert.Equal(5, (await replay.ReadStatsAsync(None)).TotalInserted);
+    }
+
+    [Fact]
+    public async Task A_sequence_older_than_anything_its_lane_stored_is_refused_not_acknowledged_as_a_duplicate()
+    {
+        string run = TestRuns.NewRunId();
+        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 100);
+        await replay.InsertAsync("w", 5, TestRuns.Records(3, firstId: 0), 3, None);
+
+        var older = await Assert.ThrowsAsync<ReplaySequenceException>(() => replay.InsertAsync("w", 4, TestRuns.Records(3, firstId: 60), 3, None));
+
+        Assert.Contains("sequence 4 of worker 'w' incarnation 0 is older than 5", older.Message);
+        Assert.Null(older.ExpectedSequence);
+        Assert.Equal(3, (await replay.ReadStatsAsync(None)).TotalInserted);
+    }
+
+    [Fact]
+    public async Task A_gap_is_refused_naming_the_expected_sequence_and_the_skipped_ones_stay_storable()
+    {
+        string run = TestRuns.NewRunId();
+        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 100);
+        await replay.InsertAsync("w", 7, 0, TestRuns.Records(1, firstId: 0), 1, None);
+
+        var gap = await Assert.ThrowsAsync<ReplaySequenceException>(() => replay.InsertAsync("w", 7, 5, TestRuns.Records(1, firstId: 5), 1, None));
+
+        Assert.Equal(1, gap.ExpectedSequence);
+        Assert.Contains("sequence 5 of worker 'w' incarnation 7 skips sequence 1, which was never stored", gap.Message);
+        Assert.Equal(1, (await replay.ReadStatsAsync(None)).TotalInserted);
+        // The case: after the refused 5, the older 3 and 4 are not duplicates; 1..5 in order are all stored.
+        for (int seq = 1; seq <= 5; seq++)
+            Assert.Equal(1, (await replay.InsertAsync("w", 7, seq, TestRuns.Records(1, firstId: seq), 1, None)).Stored);
+        Assert.Equal(6, (await replay.ReadStatsAsync(None)).TotalInserted);
+    }
+
+    [Fact]
+    public async Task On_two_shards_each_lane_steps_by_the_shard_count_and_a_gap_names_the_next_sequence_of_its_lane()
+    {
+        string run = TestRuns.NewRunId();
+        await using var replay = await TestRuns.OpenAsync(redis.Servers, run, capacity: 100);
+        for (int seq = 0; seq < 4; seq++)
+            await replay.InsertAsync("w", 1, seq, TestRuns.Records(1, firstId: seq), 1, None);
+
+        var gap = await Assert.ThrowsAsync<ReplaySequenceException>(() => replay.InsertAsync("w", 1, 6, TestRuns.Records(1, firstId: 6), 1, None));
+
+        Assert.Equal(4, gap.ExpectedSequence);
+        Assert.True((await replay.InsertAsync("w", 1, 2, TestRuns.Records(1, firstId: 2), 1, None)).Duplicate);
+        Assert.True((await replay.InsertAsync("w", 1, 3, TestRuns.Records(1, firstId: 3), 1, None)).Duplicate);
+        Assert.Equal(1, (await replay.InsertAsync("w", 1, 4, TestRuns.Records(1, firstId: 4), 1, None)).Stored);
+        Assert.Equal(5, (await replay.ReadStatsAsync(None)).TotalInserted);
+    }
+
+    [Theory]
+    [InlineData(9007199254740992L)]        // 2^53: 2^53 + 1 rounds to 2^53 as a double
+    [InlineData(9223372036854775806L)]     // 2^63 - 2: the next one is long.MaxValue
+    [InlineData(99999999999999999L)]       // the next one has one more digit
+    public async Task Sequences_are_compared_exactly_up_to_2_to_the_63(long start)
+    {
+        string run = TestRuns.NewRunId();
+        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 100);
+
+        var first = await replay.InsertAsync("w", 1, start, TestRuns.Records(1, firstId: 0), 1, None);
+        var next = await replay.InsertAsync("w", 1, start + 1, TestRuns.Records(1, firstId: 1), 1, None);
+        var retry = await replay.InsertAsync("w", 1, start + 1, TestRuns.Records(1, firstId: 2), 1, None);
+        var gap = await Assert.ThrowsAsync<ReplaySequenceException>(() => replay.InsertAsync("w", 1, start - 5, TestRuns.Records(1, firstId: 3), 1, None));
+
+        Assert.Equal((1, false), (first.Stored, first.Duplicate));
+        Assert.Equal((1, false), (next.Stored, next.Duplicate));
+        Assert.Equal((0, true), (retry.Stored, retry.Duplicate));
+        Assert.Contains($"is older than {start}", gap.Message);
+        Assert.Equal(2, (await replay.ReadStatsAsync(None)).TotalInserted);
+    }
+
+    [Fact]
+    public async Task A_new_incarnation_of_a_worker_starts_its_sequences_again_without_colliding()
+    {
+        string run = TestRuns.NewRunId();
+        await using var replay = await TestRuns.OpenAsync(redis.Servers, run, capacity: 100);
+        long before = await replay.RegisterWorkerAsync("w", None);
+        for (int seq = 0; seq < 3; seq++)
+            await replay.InsertAsync("w", before, seq, TestRuns.Records(2, firstId: seq * 2), 2, None);
+
+        long after = await replay.RegisterWorkerAsync("w", None);
+        var results = new List<InsertResult>();
+        for (int seq = 0; seq < 3; seq++)
+            results.Add(await replay.InsertAsync("w", after, seq, TestRuns.Records(2, firstId: 10 + seq * 2), 2, None));
+
+        Assert.True(after > before, $"incarnation {after} after {before}");
+        Assert.All(results, r => Assert.Equal((2, false), (r.Stored, r.Duplicate)));
+        Assert.Equal(12, (await replay.ReadStatsAsync(None)).TotalInserted);
+        Assert.Equal(12, (await replay.ReadWorkerTransitionsAsync(None))["w"]);
+        Assert.Equal(after, await replay.ReadIncarnationAsync("w", None));
+    }
+
+    [Fact]
+    public async Task Incarnations_keep_growing_after_shard_0_forgot_them()
+    {
+        string run = TestRuns.NewRunId();
+        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 100);
+        long first = await replay.RegisterWorkerAsync("w", None);
+        long second = await replay.RegisterWorkerAsync("w", None);
+        await using (var mux = await ConnectionMultiplexer.ConnectAsync(redis.OnlyFirst[0].Endpoint))
+            await mux.GetDatabase().KeyDeleteAsync(RunKeys.Incarnations(run));
+        await Task.Delay(10); // a restart of Redis and of the worker takes far longer than the clock's 1 ms step
+
+        long third = await replay.RegisterWorkerAsync("w", None);
+
+        Assert.True(second > first, $"incarnation {second} after {first}");
+        Assert.True(first >= DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000, $"{first} is not from the clock");
+        Assert.True(third > second, $"incarnation {third} was issued again after the key was lost (had {first}, {second})");
     }
 
     [Fact]

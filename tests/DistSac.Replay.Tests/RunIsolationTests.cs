@@ -28,7 +28,7 @@ public sealed class RunIsolationTests
 
         Assert.Equal(all.Count, ofA.Count + ofB.Count);
         Assert.Empty(ofA.Intersect(ofB));
-        string[] expected = ["meta", "weights", "learner", "workers", "shard:0:data", "shard:0:state", "shard:0:seq", "shard:0:workers"];
+        string[] expected = ["meta", "weights", "learner", "workers", "incarnations", "shard:0:data", "shard:0:state", "shard:0:seq", "shard:0:workers"];
         Assert.Equal(expected.Select(k => "distsac:a:" + k).Order(), ofA.Order());
         Assert.Equal(expected.Select(k => "distsac:a-b:" + k).Order(), ofB.Order());
 

@@ -51,6 +51,9 @@ public sealed class TestGateway : ReplayGateway.ReplayGatewayBase, IDisposable
     /// <summary>Push calls still to store the batch and then fail with Unavailable (a lost acknowledgement).</summary>
     public int LoseAcknowledgements { get; set; }
 
+    /// <summary>Push calls still to answer "duplicate" without storing anything (a gateway that lost track of a batch).</summary>
+    public int AnswerDuplicates { get; set; }
+
     /// <summary>When set, every push is rejected with InvalidArgument and this detail.</summary>
     public string? RejectWith { get; set; }
 
@@ -101,10 +104,12 @@ public sealed class TestGateway : ReplayGateway.ReplayGatewayBase, IDisposable
 
     public override Task<RunInfo> GetRunInfo(GetRunInfoRequest request, ServerCallContext context)
     {
-        if (Interlocked.Increment(ref _getRunInfoCalls) <= RunMissingFor)
+        int call = Interlocked.Increment(ref _getRunInfoCalls);
+        if (call <= RunMissingFor)
             throw new RpcException(new Status(StatusCode.FailedPrecondition, "run metadata not found: start the learner first"));
         var info = RunInfo.Clone();
         info.TotalInserted = StoredTransitions;
+        info.Incarnation = call; // a new one per call, as the real gateway issues
         return Task.FromResult(info);
     }
 
@@ -114,7 +119,7 @@ public sealed class TestGateway : ReplayGateway.ReplayGatewayBase, IDisposable
         bool duplicate;
         lock (_gate)
         {
-            _attempts.Add(new PushAttempt(request.WorkerId, request.Sequence, request.TransitionCount, bytes));
+            _attempts.Add(new PushAttempt(request.WorkerId, request.Sequence, request.TransitionCount, bytes, request.Incarnation));
             if (RejectWith is { } reason)
             {
                 throw new RpcException(new Status(StatusCode.InvalidArgument, reason));
@@ -124,6 +129,12 @@ public sealed class TestGateway : ReplayGateway.ReplayGatewayBase, IDisposable
             {
                 FailPushes--;
                 throw new RpcException(new Status(StatusCode.Unavailable, "test gateway: failing this push"));
+            }
+
+            if (AnswerDuplicates > 0)
+            {
+                AnswerDuplicates--;
+                return Task.FromResult(new PushResponse { Stored = 0, Duplicate = true, TotalInserted = _totalInserted });
             }
 
             duplicate = !_stored.TryAdd(request.Sequence, bytes);
@@ -191,4 +202,4 @@ public sealed class TestGateway : ReplayGateway.ReplayGatewayBase, IDisposable
     }
 }
 
-public sealed record PushAttempt(string WorkerId, long Sequence, int TransitionCount, byte[] Records);
+public sealed record PushAttempt(string WorkerId, long Sequence, int TransitionCount, byte[] Records, long Incarnation = 0);

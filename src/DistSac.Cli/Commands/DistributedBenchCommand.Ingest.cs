@@ -118,13 +118,14 @@ public static partial class DistributedBenchCommand
     {
         using var channel = GatewayChannel.Create(address.ToString());
         var client = new ReplayGateway.ReplayGatewayClient(channel);
-        await client.GetRunInfoAsync(new GetRunInfoRequest { WorkerId = workerId }, cancellationToken: ct);
+        var info = await client.GetRunInfoAsync(new GetRunInfoRequest { WorkerId = workerId }, cancellationToken: ct);
         for (long sequence = 0; !stop.IsCancellationRequested; sequence++)
         {
             long started = Stopwatch.GetTimestamp();
             // Only Ctrl-C cancels a push: ending the timed window must not abandon a push the gateway may have stored.
             var ack = await client.PushAsync(
-                new PushRequest { WorkerId = workerId, Sequence = sequence, TransitionCount = batch, Records = records }, cancellationToken: ct);
+                new PushRequest { WorkerId = workerId, Incarnation = info.Incarnation, Sequence = sequence, TransitionCount = batch, Records = records },
+                cancellationToken: ct);
             Interlocked.Add(ref counters.AckTicks, Stopwatch.GetTimestamp() - started);
             Interlocked.Add(ref counters.Acked, ack.Stored);
             Interlocked.Increment(ref counters.Pushes);

@@ -15,7 +15,7 @@ public static class WorkerCommand
         var flags = new List<ConfigFlag>
         {
             new("--gateway", "Worker:Gateway", "Gateway address (default http://127.0.0.1:50051; http:// is h2c).", typeof(string)),
-            new("--worker-id", "Worker:WorkerId", "Unique worker id; pushes are de-duplicated by it (default hostname-pid).", typeof(string)),
+            new("--worker-id", "Worker:WorkerId", "Unique worker id: ASCII letters, digits and - _ . / : (default hostname-pid-random); a restart under the same id is safe (each start pushes under a new incarnation).", typeof(string)),
             new("--envs", "Worker:Envs", "Environments stepped together (default 8).", typeof(int)),
             new("--batch-transitions", "Worker:BatchTransitions", "Push once a batch holds this many transitions (M, default 64).", typeof(int)),
             new("--flush-interval-ms", "Worker:FlushIntervalMs", "... or once its first transition is this old (T, default 50).", typeof(int)),
