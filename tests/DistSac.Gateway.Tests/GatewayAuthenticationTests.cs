@@ -38,8 +38,7 @@ public sealed class GatewayAuthenticationTests(RedisFixture redis) : IClassFixtu
             await bed.Client.GetRunInfoAsync(new GetRunInfoRequest { WorkerId = "intruder" }, Headers("Bearer wrong-token-0123456789abcdef")));
 
         Assert.Equal(StatusCode.Unauthenticated, e.StatusCode);
-        var registry = (WorkerRegistry)bed.Gateway.Services.GetService(typeof(WorkerRegistry))!;
-        Assert.False(await registry.IsKnownAsync("intruder", CancellationToken.None));
+        Assert.False(await bed.Learner.IsWorkerKnownAsync("intruder", CancellationToken.None));
     }
 
     [Theory]
