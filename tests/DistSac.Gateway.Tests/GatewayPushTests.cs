@@ -23,7 +23,7 @@ public sealed class GatewayPushTests(RedisFixture redis) : IClassFixture<RedisFi
         Assert.Equal(40, info.RecordBytes);
         Assert.Equal(4096, info.MaxBatchTransitions);
         Assert.Equal(0, info.TotalInserted);
-        Assert.Equal(2, info.ProtocolVersion);
+        Assert.Equal(1, info.ProtocolVersion);
         Assert.InRange(info.Incarnation, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         Assert.True(await bed.Learner.IsWorkerKnownAsync("worker-a", CancellationToken.None));
     }
