@@ -111,6 +111,18 @@ public sealed class GatewayPushTests(RedisFixture redis) : IClassFixture<RedisFi
     }
 
     [Fact]
+    public async Task GetRunInfo_WithAControlCharacterInTheWorkerId_EscapesItInTheStatus()
+    {
+        await using var bed = await GatewayTestbed.StartAsync(redis.Server);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => bed.RegisterAsync("pod\u001b[2J-7"));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("worker_id \"pod\\u001b[2J-7\" has \"\\u001b\" at index 3", error.Status.Detail);
+        Assert.DoesNotContain('\u001b', error.Status.Detail);
+    }
+
+    [Fact]
     public async Task ARunOfAnEnvironmentTheGatewayDoesNotKnow_IsRefusedClearly()
     {
         await using var bed = await GatewayTestbed.StartAsync(redis.Server, envId: "Acrobot-v9");
