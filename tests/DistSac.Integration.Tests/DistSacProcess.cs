@@ -67,6 +67,19 @@ public sealed partial class DistSacProcess : IAsyncDisposable
         return false;
     }
 
+    /// <summary>Waits (up to 60 s) until this process has at least <paramref name="count"/> direct children.</summary>
+    public async Task<List<int>> WaitForChildrenAsync(int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            var children = ChildrenOf(Pid);
+            if (children.Count >= count) return children;
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"expected {count} children; output:\n{Output}");
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);

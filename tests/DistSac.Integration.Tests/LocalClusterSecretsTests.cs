@@ -18,7 +18,7 @@ public sealed class LocalClusterSecretsTests : IDisposable
     {
         await using var local = DistSacProcess.Start(
             ["local", "--workers", "2", "--shards", "2", "--steps", "1000000", "--warmup", "200", "--runs-root", _runs, "--run-id", "secrets", "--learner-threads", "1"]);
-        var children = await WaitForChildrenAsync(local, 6);
+        var children = await local.WaitForChildrenAsync(6);
         Assert.True(await local.WaitForOutputAsync("progress: env steps", TimeSpan.FromSeconds(90)), local.Output);
         Assert.True(await local.WaitForOutputAsync("joined run", TimeSpan.FromSeconds(90)), local.Output);
         var environments = children.ToDictionary(pid => pid, pid => Environ(pid));
@@ -48,18 +48,6 @@ public sealed class LocalClusterSecretsTests : IDisposable
             Assert.DoesNotContain(token, text, StringComparison.Ordinal);
             Assert.DoesNotContain(password, text, StringComparison.Ordinal);
         }
-    }
-
-    private static async Task<List<int>> WaitForChildrenAsync(DistSacProcess local, int count)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            var children = DistSacProcess.ChildrenOf(local.Pid);
-            if (children.Count >= count) return children;
-            await Task.Delay(200);
-        }
-        throw new TimeoutException($"expected {count} children; output:\n{local.Output}");
     }
 
     private static Dictionary<string, string> Environ(int pid)

@@ -9,23 +9,11 @@ public sealed class LocalClusterTests : IDisposable
     private DistSacProcess StartLocal(string runId) => DistSacProcess.Start(
         ["local", "--workers", "2", "--shards", "2", "--steps", "1000000", "--warmup", "200", "--runs-root", _runs, "--run-id", runId, "--learner-threads", "1"]);
 
-    private static async Task<List<int>> WaitForChildrenAsync(DistSacProcess local, int count)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            var children = DistSacProcess.ChildrenOf(local.Pid);
-            if (children.Count >= count) return children;
-            await Task.Delay(200);
-        }
-        throw new TimeoutException($"expected {count} children; output:\n{local.Output}");
-    }
-
     [Fact]
     public async Task Sigterm_StopsEveryChild_WritesTheCheckpoint_AndExits0()
     {
         await using var local = StartLocal("sigterm");
-        var children = await WaitForChildrenAsync(local, 6); // 2 shards, gateway, learner, 2 workers
+        var children = await local.WaitForChildrenAsync(6); // 2 shards, gateway, learner, 2 workers
         // Once the learner is ready it has something to save; a stop during its start-up saves nothing, by design.
         Assert.True(await local.WaitForOutputAsync("Learner ready", TimeSpan.FromSeconds(120)), local.Output);
 
@@ -43,7 +31,7 @@ public sealed class LocalClusterTests : IDisposable
     public async Task Sigkill_OfTheOrchestrator_StillTakesEveryChildDown()
     {
         await using var local = StartLocal("sigkill");
-        var children = await WaitForChildrenAsync(local, 6);
+        var children = await local.WaitForChildrenAsync(6);
 
         local.Signal(SigKill);
         await local.WaitForExitAsync(TimeSpan.FromSeconds(10));
@@ -57,7 +45,7 @@ public sealed class LocalClusterTests : IDisposable
     public async Task ADeadWorker_StopsEverything_AndTheExitNamesIt()
     {
         await using var local = StartLocal("deadworker");
-        var children = await WaitForChildrenAsync(local, 6);
+        var children = await local.WaitForChildrenAsync(6);
         Assert.True(await local.WaitForOutputAsync("[worker-1]", TimeSpan.FromSeconds(60)), local.Output);
         var worker = children.First(pid => File.ReadAllText($"/proc/{pid}/cmdline").Contains("worker", StringComparison.Ordinal)
                                           && File.ReadAllText($"/proc/{pid}/environ").Contains("DISTSAC_WORKER__WORKERID=worker-1", StringComparison.Ordinal));
