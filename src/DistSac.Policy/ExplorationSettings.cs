@@ -34,7 +34,10 @@ public sealed record ExplorationSettings(string Noise, double CorrelationSteps)
     public IExplorationNoise Create(long seed, int environments, int actionSize) =>
         ExplorationNoiseKind.Create(Noise, CorrelationSteps, seed, environments, actionSize);
 
-    public override string ToString() => Noise == ExplorationNoiseKind.White
-        ? "white Gaussian exploration noise"
-        : string.Create(CultureInfo.InvariantCulture, $"Ornstein-Uhlenbeck exploration noise (correlation {CorrelationSteps:G} steps)");
+    public override string ToString() => Noise switch
+    {
+        ExplorationNoiseKind.White => "white Gaussian exploration noise",
+        ExplorationNoiseKind.OrnsteinUhlenbeck => string.Create(CultureInfo.InvariantCulture, $"Ornstein-Uhlenbeck exploration noise (correlation {CorrelationSteps:G} steps)"),
+        _ => $"unknown exploration noise '{Noise}'",
+    };
 }

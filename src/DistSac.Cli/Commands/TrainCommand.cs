@@ -57,11 +57,11 @@ public static class TrainCommand
             if (Microsoft.Extensions.Configuration.ConfigurationExtensions.Exists(configuration.GetSection("Sac:HiddenSizes")))
                 sac = sac with { HiddenSizes = Microsoft.Extensions.Configuration.ConfigurationBinder.Get<int[]>(configuration.GetSection("Sac:HiddenSizes")) ?? sac.HiddenSizes };
 
+            var progress = new ProgressLine();
+            var trainer = new SingleProcessTrainer(train, sac, m => progress.Update(Format(m)));   // validates first
             Console.WriteLine(EnvironmentDefaults.Describe(envId));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"using: {train.Steps} steps, seed {train.Seed}, learning rates actor {sac.ActorLearningRate:G} critic {sac.CriticLearningRate:G} alpha {sac.AlphaLearningRate:G}, {new ExplorationSettings(train.ExplorationNoise, train.NoiseCorrelationSteps)}"));
-            var progress = new ProgressLine();
-            var trainer = new SingleProcessTrainer(train, sac, m => progress.Update(Format(m)));
             var result = trainer.Run(cancellationToken);
             progress.Finish();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
