@@ -1,3 +1,5 @@
+using DistSac.Envs.NumpyRandom;
+
 namespace DistSac.Envs;
 
 /// <summary>
@@ -20,7 +22,8 @@ public sealed class MountainCarContinuousEnvironment : IEnvironment
     private const double GoalVelocity = 0.0;
     private const double Power = 0.0015;
 
-    private readonly Xoshiro256StarStar _random;
+    // Gymnasium's np_random: Generator(PCG64(SeedSequence(seed))), so reset(seed) matches Python bit for bit.
+    private readonly Pcg64 _random;
     private EpisodeClock _clock;
     private double _position;
     private double _velocity;
@@ -29,7 +32,7 @@ public sealed class MountainCarContinuousEnvironment : IEnvironment
     public MountainCarContinuousEnvironment()
     {
         // Gymnasium draws an OS-entropy seed when reset(seed=None) comes before any seed.
-        _random = new Xoshiro256StarStar(Random.Shared.NextInt64());
+        _random = GymnasiumSeeding.NpRandomFromEntropy();
         _clock = new EpisodeClock(DefaultSpec.MaxEpisodeSteps);
     }
 
@@ -53,7 +56,7 @@ public sealed class MountainCarContinuousEnvironment : IEnvironment
         ArgumentLength.Require(observation.Length, 2, nameof(observation));
         if (seed is long value)
         {
-            _random.Reseed(value);
+            _random.Reseed(GymnasiumSeeding.ToPythonSeed(value));
         }
 
         _position = _random.Uniform(-0.6, -0.4);

@@ -1,3 +1,5 @@
+using DistSac.Envs.NumpyRandom;
+
 namespace DistSac.Envs;
 
 /// <summary>
@@ -25,7 +27,8 @@ public sealed class PendulumEnvironment : IEnvironment
     /// </summary>
     internal const double MaxCost = (Math.PI * Math.PI) + (0.1 * MaxSpeed * MaxSpeed) + (0.001 * MaxTorque * MaxTorque);
 
-    private readonly Xoshiro256StarStar _random;
+    // Gymnasium's np_random: Generator(PCG64(SeedSequence(seed))), so reset(seed) matches Python bit for bit.
+    private readonly Pcg64 _random;
     private EpisodeClock _clock;
     private double _theta;
     private double _thetaDot;
@@ -33,7 +36,7 @@ public sealed class PendulumEnvironment : IEnvironment
     public PendulumEnvironment()
     {
         // Gymnasium draws an OS-entropy seed when reset(seed=None) comes before any seed.
-        _random = new Xoshiro256StarStar(Random.Shared.NextInt64());
+        _random = GymnasiumSeeding.NpRandomFromEntropy();
         _clock = new EpisodeClock(DefaultSpec.MaxEpisodeSteps);
     }
 
@@ -56,7 +59,7 @@ public sealed class PendulumEnvironment : IEnvironment
         ArgumentLength.Require(observation.Length, 3, nameof(observation));
         if (seed is long value)
         {
-            _random.Reseed(value);
+            _random.Reseed(GymnasiumSeeding.ToPythonSeed(value));
         }
 
         // np_random.uniform(low=[-pi, -1], high=[pi, 1]) draws theta first, then theta dot.

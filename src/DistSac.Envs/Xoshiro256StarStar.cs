@@ -4,9 +4,9 @@ namespace DistSac.Envs;
 
 /// <summary>
 /// xoshiro256** (Blackman and Vigna, 2018) seeded through SplitMix64, as its authors recommend.
-/// Numpy's PCG64 stream cannot be reproduced bit for bit anyway, so we want the cheapest generator that is
-/// statistically sound and gives one fixed stream per seed. Shared by the environments, the exploration noise
-/// (DistSac.Policy) and the worker's warm-up actions. Not thread-safe.
+/// The environments' np_random must be numpy's PCG64 (NumpyRandom/Pcg64.cs) to match Gymnasium's seeds; the worker's
+/// own streams (exploration noise in DistSac.Policy, warm-up actions) only need a fast, statistically sound generator
+/// with one fixed stream per seed, and use this one. Not thread-safe.
 /// </summary>
 public sealed class Xoshiro256StarStar
 {

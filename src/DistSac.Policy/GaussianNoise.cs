@@ -8,7 +8,7 @@ namespace DistSac.Policy;
 /// seed and the number of values drawn, not on how draws are split across <see cref="Fill"/> calls, so a worker
 /// replays exactly given its seed. Not thread-safe.
 /// </summary>
-public sealed class GaussianNoise
+public sealed class GaussianNoise : IExplorationNoise
 {
     private readonly Xoshiro256StarStar _random;
     private float _spare;
@@ -39,6 +39,11 @@ public sealed class GaussianNoise
                 _hasSpare = true;
             }
         }
+    }
+
+    /// <summary>White noise has no memory, so a new episode changes nothing.</summary>
+    public void Restart(int environment)
+    {
     }
 
     private (float First, float Second) NextPair()

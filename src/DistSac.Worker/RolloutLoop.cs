@@ -18,7 +18,7 @@ public sealed class RolloutLoop
     private readonly VectorEnvironment _environments;
     private readonly PolicySlot _policy;
     private readonly TransitionRecord _layout;
-    private readonly GaussianNoise _noise;
+    private readonly IExplorationNoise _noise;
     private readonly UniformActionSampler _uniform;
     private readonly SimulatedStepCost _simulatedCost;
     private readonly float[] _observations;
@@ -32,8 +32,9 @@ public sealed class RolloutLoop
     /// <param name="environments">Reset before the first step is taken here if it was not already.</param>
     /// <param name="simulatedStepCostMicroseconds">Simulated simulator time per environment per step (scaling benchmarks).</param>
     /// <param name="simulatedCostMode">Whether that time is busy-waited or slept.</param>
+    /// <param name="exploration">The actor's exploration noise; null: the environment's default.</param>
     public RolloutLoop(VectorEnvironment environments, PolicySlot policy, WorkerSeeds seeds, int simulatedStepCostMicroseconds = 0,
-        SimulatedCostMode simulatedCostMode = SimulatedCostMode.Spin)
+        SimulatedCostMode simulatedCostMode = SimulatedCostMode.Spin, ExplorationSettings? exploration = null)
     {
         ArgumentNullException.ThrowIfNull(environments);
         ArgumentNullException.ThrowIfNull(policy);
@@ -42,7 +43,8 @@ public sealed class RolloutLoop
         _policy = policy;
         EnvSpec spec = environments.Spec;
         _layout = new TransitionRecord(spec.ObservationSize, spec.ActionSize);
-        _noise = new GaussianNoise(seeds.ExplorationNoise);
+        Exploration = exploration ?? ExplorationSettings.DefaultFor(spec.Id);
+        _noise = Exploration.Create(seeds.ExplorationNoise, environments.Count, spec.ActionSize);
         _uniform = new UniformActionSampler(spec.ActionLow, spec.ActionHigh, seeds.RandomActions);
         _simulatedCost = new SimulatedStepCost(simulatedStepCostMicroseconds, environments.Count, simulatedCostMode);
 
@@ -58,6 +60,9 @@ public sealed class RolloutLoop
     }
 
     public int EnvironmentCount => _environments.Count;
+
+    /// <summary>The exploration noise the stochastic actor samples with.</summary>
+    public ExplorationSettings Exploration { get; }
 
     public TransitionRecord Layout => _layout;
 
@@ -99,6 +104,13 @@ public sealed class RolloutLoop
 
         _environments.Step(_actions, _nextObservations, _rewards, _terminated, _truncated);
         _simulatedCost.Pay();
+        for (int i = 0; i < e; i++)
+        {
+            if (_terminated[i] != 0f || _truncated[i] != 0f)
+            {
+                _noise.Restart(i);
+            }
+        }
 
         // The record keeps terminated only: a time-limit truncation must still bootstrap (DESIGN section 2), and
         // next_obs is the true final observation, not the reset one, so the learner needs nothing else.

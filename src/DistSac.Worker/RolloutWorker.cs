@@ -1,5 +1,6 @@
 using DistSac.Observability;
 using DistSac.Envs;
+using DistSac.Policy;
 using DistSac.Protocol;
 using DistSac.Protocol.V1;
 using Grpc.Core;
@@ -65,7 +66,9 @@ public sealed class RolloutWorker
         var policy = new PolicySlot(run.WarmupTransitions, run.TotalInserted);
         var watcher = new WeightsWatcher(client, _options.WorkerId, policy, run.Spec.ObservationSize, run.Spec.ActionSize, _options.Envs, _loggerFactory.CreateLogger<WeightsWatcher>());
         var pusher = new BatchPusher(client, policy, TimeSpan.FromMilliseconds(_options.PushTimeoutMs), _loggerFactory.CreateLogger<BatchPusher>());
-        var loop = new RolloutLoop(new VectorEnvironment(run.Spec.Id, _options.Envs, seeds.Environments), policy, seeds, _options.SimulatedStepCostMicroseconds, _options.SimulatedStepCostMode);
+        var exploration = ExplorationSettings.Resolve(run.Spec.Id, _options.ExplorationNoise, _options.NoiseCorrelationSteps);
+        _logger.LogInformation("Worker {WorkerId} explores {EnvId} with {Exploration}", _options.WorkerId, run.Spec.Id, exploration);
+        var loop = new RolloutLoop(new VectorEnvironment(run.Spec.Id, _options.Envs, seeds.Environments), policy, seeds, _options.SimulatedStepCostMicroseconds, _options.SimulatedStepCostMode, exploration);
         int capacity = RolloutDriver.BatchCapacity(_options.BatchTransitions, _options.Envs);
 
         using var watchStop = new CancellationTokenSource();

@@ -64,6 +64,16 @@ public sealed record WorkerOptions
     /// <summary>Spin (busy-wait on this worker's core) or Sleep (the simulator runs elsewhere and uses no CPU here).</summary>
     public SimulatedCostMode SimulatedStepCostMode { get; init; } = SimulatedCostMode.Spin;
 
+    /// <summary>
+    /// The stochastic actor's exploration noise: white or ou; empty takes the run environment's default
+    /// (ou for MountainCarContinuous-v0, white otherwise; see ExplorationSettings.DefaultFor).
+    /// </summary>
+    public string ExplorationNoise { get; init; } = "";
+
+    /// <summary>Correlation time of ou noise in env steps; 0 takes the default (15).</summary>
+    [Range(0.0, 1e6, ErrorMessage = "Worker:NoiseCorrelationSteps must be between {1} and {2} (0 = default).")]
+    public double NoiseCorrelationSteps { get; init; }
+
     [Range(0.1, 3600.0, ErrorMessage = "Worker:ProgressIntervalSeconds must be between {1} and {2}.")]
     public double ProgressIntervalSeconds { get; init; } = 5.0;
 
@@ -85,6 +95,18 @@ public sealed record WorkerOptions
             catch (ArgumentException e)
             {
                 throw new ValidationException($"Worker:{e.Message}");
+            }
+        }
+
+        if (!string.IsNullOrEmpty(ExplorationNoise))
+        {
+            try
+            {
+                DistSac.Policy.ExplorationNoiseKind.Validate(ExplorationNoise, "Worker:ExplorationNoise");
+            }
+            catch (ArgumentException e)
+            {
+                throw new ValidationException(e.Message);
             }
         }
 

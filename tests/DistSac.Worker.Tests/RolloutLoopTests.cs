@@ -162,4 +162,49 @@ public class RolloutLoopTests
         Assert.Equal(batchA.Records.ToArray(), batchA2.Records.ToArray());
         Assert.NotEqual(batchA.Records.ToArray(), batchB.Records.ToArray());
     }
+
+    [Fact]
+    public void MountainCar_SamplesWithOrnsteinUhlenbeckEps_ByDefault_AndAllocatesNothing()
+    {
+        const int Envs = 2;
+        const int Steps = 30;
+        EnvSpec car = EnvironmentRegistry.GetSpec("MountainCarContinuous-v0");
+        var weights = RandomActor.Create(car, [16, 16], seed: 4, version: 2);
+        var policy = new PolicySlot(0);
+        policy.Publish(new ActorNetwork(weights, Envs));
+        var seeds = WorkerSeeds.For(7, "car");
+        var loop = new RolloutLoop(new VectorEnvironment(car.Id, Envs, seeds.Environments), policy, seeds);
+        var batch = new TransitionBatch(loop.Layout.RecordBytes, Envs * Steps);
+
+        var records = Run(loop, batch, Steps);
+
+        // Each action is the actor's sample tanh(mu + sigma eps) with eps from an independent OU process on the
+        // worker's noise seed (no episode ends in 30 steps from the valley).
+        Assert.Equal(ExplorationNoiseKind.OrnsteinUhlenbeck, loop.Exploration.Noise);
+        var expectedNoise = new OrnsteinUhlenbeckNoise(seeds.ExplorationNoise, Envs, 1, ExplorationSettings.DefaultCorrelationSteps);
+        var reference = new ActorNetwork(weights, Envs);
+        var eps = new float[Envs];
+        var obs = new float[Envs * 2];
+        var expected = new float[Envs];
+        for (int s = 0; s < Steps; s++)
+        {
+            expectedNoise.Fill(eps);
+            for (int e = 0; e < Envs; e++) records[(s * Envs) + e].Obs.CopyTo(obs, e * 2);
+            reference.Act(obs, Envs, expected, eps);
+            for (int e = 0; e < Envs; e++) Assert.Equal(expected[e], records[(s * Envs) + e].Action[0]);
+        }
+
+        batch.Clear();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        loop.Step(batch, Steps + 1);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Pendulum_KeepsWhiteNoise()
+    {
+        var (loop, _) = Create(new PolicySlot(0), envs: 1, vectorSteps: 1);
+
+        Assert.Equal(ExplorationNoiseKind.White, loop.Exploration.Noise);
+    }
 }

@@ -39,6 +39,7 @@ public static class LocalCommand
             var configuration = DistSacConfiguration.Build(parse.GetValue(config), new Dictionary<string, string?>(), overrides);
             var options = DistSacConfiguration.Bind<LocalOptions>(configuration, "Local");
             EnvironmentRegistry.GetSpec(options.Env);
+            Console.WriteLine($"{EnvironmentDefaults.Describe(options.Env, "Learner")}; this run: {options.Steps} learner steps (--steps)");
             var self = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find the distsac executable's path.");
             return await new LocalCluster(options, self).RunAsync(ct);
         });

@@ -4,6 +4,7 @@ using DistSac.Cli.Configuration;
 using DistSac.Envs;
 using DistSac.Learning;
 using DistSac.Learning.Training;
+using DistSac.Policy;
 
 namespace DistSac.Cli.Commands;
 
@@ -28,6 +29,8 @@ public static class TrainCommand
             new("--device", "Train:Device", "auto (CUDA when available), cpu or cuda.", typeof(string)),
             new("--threads", "Train:Threads", "Torch CPU threads (0 = all cores).", typeof(int)),
             new("--stop-at-eval-return", "Train:StopAtEvalReturn", "Stop once a deterministic evaluation reaches this mean return.", typeof(double)),
+            new("--exploration-noise", "Train:ExplorationNoise", "white (independent Gaussian) or ou (Ornstein-Uhlenbeck, temporally correlated); default per environment.", typeof(string)),
+            new("--noise-correlation-steps", "Train:NoiseCorrelationSteps", "Correlation time of ou noise in env steps (default 15).", typeof(double)),
         };
         flags.AddRange(CommonFlags.Sac());
         var configOption = new Option<string>("--config") { Description = "JSON configuration file (sections Train and Sac)." };
@@ -55,7 +58,10 @@ public static class TrainCommand
                 sac = sac with { HiddenSizes = Microsoft.Extensions.Configuration.ConfigurationBinder.Get<int[]>(configuration.GetSection("Sac:HiddenSizes")) ?? sac.HiddenSizes };
 
             var progress = new ProgressLine();
-            var trainer = new SingleProcessTrainer(train, sac, m => progress.Update(Format(m)));
+            var trainer = new SingleProcessTrainer(train, sac, m => progress.Update(Format(m)));   // validates first
+            Console.WriteLine(EnvironmentDefaults.Describe(envId));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"using: {train.Steps} steps, seed {train.Seed}, learning rates actor {sac.ActorLearningRate:G} critic {sac.CriticLearningRate:G} alpha {sac.AlphaLearningRate:G}, {new ExplorationSettings(train.ExplorationNoise, train.NoiseCorrelationSteps)}"));
             var result = trainer.Run(cancellationToken);
             progress.Finish();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

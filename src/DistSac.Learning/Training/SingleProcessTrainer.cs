@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DistSac.Envs;
 using DistSac.Learning.Replay;
+using DistSac.Policy;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -51,6 +52,11 @@ public sealed class SingleProcessTrainer
         var env = EnvironmentRegistry.Make(_train.Env);
         var sampler = new Random(unchecked((int)_train.Seed) ^ 0x5eed);
         var explorer = new Random(unchecked((int)_train.Seed) ^ 0x7a11);
+        // White noise keeps torch's randn inside Actor.Sample (the published path); ou feeds eps from a C# process.
+        IExplorationNoise? correlated = _train.ExplorationNoise == ExplorationNoiseKind.White
+            ? null
+            : ExplorationNoiseKind.Create(_train.ExplorationNoise, _train.NoiseCorrelationSteps, _train.Seed ^ 0x6e6f697365L, 1, a);
+        var epsilon = new float[a];
         var observation = new float[o];
         var nextObservation = new float[o];
         var action = new float[a];
@@ -74,7 +80,15 @@ public sealed class SingleProcessTrainer
             }
             else
             {
-                SampleAction(learner, observation, action, device);
+                if (correlated is null)
+                {
+                    SampleAction(learner, observation, action, device);
+                }
+                else
+                {
+                    correlated.Fill(epsilon);
+                    SampleAction(learner, observation, epsilon, action, device);
+                }
             }
 
             var result = env.Step(action, nextObservation);
@@ -86,6 +100,7 @@ public sealed class SingleProcessTrainer
                 episodes++;
                 episodeReturn = 0;
                 env.Reset(null, observation);
+                correlated?.Restart(0);
             }
             else
             {
@@ -144,6 +159,17 @@ public sealed class SingleProcessTrainer
         using var noGrad = no_grad();
         var obs = tensor(observation, [1, observation.Length]).to(device);
         var (sampled, _) = learner.Actor.Sample(obs);
+        sampled.cpu().data<float>().CopyTo(action, 0, 0);
+    }
+
+    private static void SampleAction(SacLearner learner, float[] observation, float[] epsilon, float[] action, Device device)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var obs = tensor(observation, [1, observation.Length]).to(device);
+        var (mean, logStd) = learner.Actor.Forward(obs);
+        var noise = tensor(epsilon, [1, epsilon.Length]).to(device);
+        var (sampled, _) = learner.Actor.SampleWithNoise(mean, logStd, noise);
         sampled.cpu().data<float>().CopyTo(action, 0, 0);
     }
 }

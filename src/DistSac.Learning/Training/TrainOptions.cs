@@ -25,11 +25,23 @@ public sealed record TrainOptions
     [Range(0, 1024)] public int Threads { get; init; }
     /// <summary>Stop early once a deterministic evaluation reaches this mean return (null: never).</summary>
     public double? StopAtEvalReturn { get; init; }
+    /// <summary>white (independent N(0,1) eps, SAC as published) or ou (temporally correlated Ornstein-Uhlenbeck eps).</summary>
+    public string ExplorationNoise { get; init; } = DistSac.Policy.ExplorationNoiseKind.White;
+    /// <summary>Correlation time of ou noise in env steps (rho = exp(-1 / this)).</summary>
+    [Range(1e-3, 1e6)] public double NoiseCorrelationSteps { get; init; } = 15;
 
     public void Validate()
     {
         OptionsValidator.Validate(this, "Train");
         if (Device is not ("auto" or "cpu" or "cuda"))
             throw new ValidationException($"Train:Device is '{Device}'; use auto, cpu or cuda.");
+        try
+        {
+            DistSac.Policy.ExplorationNoiseKind.Validate(ExplorationNoise, "Train:ExplorationNoise");
+        }
+        catch (ArgumentException e)
+        {
+            throw new ValidationException(e.Message);
+        }
     }
 }
