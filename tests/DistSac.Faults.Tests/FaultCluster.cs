@@ -160,7 +160,7 @@ public sealed partial class FaultCluster : IAsyncDisposable
             Assert.True(have <= upper, $"{w.Id}: {have} stored but at most {upper} were stepped (a transition was stored twice)");
         }
         foreach (var id in stored.Keys) Assert.Contains(id, Workers.Select(w => w.Id));
-        Assert.Equal(totals, stored.Values.Sum());
+        Assert.True(totals == stored.Values.Sum(), $"the shards' totals add up to {totals} but their per-worker counts to {stored.Values.Sum()}");
     }
 
     /// <summary>Transitions stored per worker id (over all shards), and the shards' "total" counters added up.</summary>
@@ -171,10 +171,14 @@ public sealed partial class FaultCluster : IAsyncDisposable
         foreach (var s in Shards)
         {
             await using var redis = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions { EndPoints = { s.Endpoint }, AbortOnConnectFail = true });
-            var db = redis.GetDatabase();
-            foreach (var e in await db.HashGetAllAsync(RunKeys.ShardWorkerCounts(RunId, s.Index)))
+            // One MULTI per shard: the insert script moves both together, and pushes keep landing meanwhile.
+            var snapshot = redis.GetDatabase().CreateTransaction();
+            var counts = snapshot.HashGetAllAsync(RunKeys.ShardWorkerCounts(RunId, s.Index));
+            var total = snapshot.HashGetAsync(RunKeys.ShardState(RunId, s.Index), "total");
+            Assert.True(await snapshot.ExecuteAsync(), $"the audit's read of shard {s.Index} did not run");
+            foreach (var e in await counts)
                 stored[(string)e.Name!] = stored.GetValueOrDefault((string)e.Name!) + (long)e.Value;
-            totals += (long?)await db.HashGetAsync(RunKeys.ShardState(RunId, s.Index), "total") ?? 0;
+            totals += (long?)await total ?? 0;
         }
         return (stored, totals);
     }
@@ -236,10 +240,12 @@ public sealed partial class FaultCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var w in Workers) if (w.Process is not null) await w.Process.DisposeAsync();
-        foreach (var g in Gateways) if (g.Process is not null) await g.Process.DisposeAsync();
-        if (Learner is not null) await Learner.DisposeAsync();
-        foreach (var p in _retired) await p.DisposeAsync();
+        // Each process once: a stopped one can still be the current learner/gateway/worker.
+        var processes = new HashSet<DistSacProcess>(_retired);
+        foreach (var w in Workers) if (w.Process is not null) processes.Add(w.Process);
+        foreach (var g in Gateways) if (g.Process is not null) processes.Add(g.Process);
+        if (Learner is not null) processes.Add(Learner);
+        foreach (var p in processes) await p.DisposeAsync();
         foreach (var s in Shards) await s.DisposeAsync();
         try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
     }
