@@ -8,13 +8,14 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: help deps restore build run train test test-learning test-cluster bench soak images clean
+.PHONY: help deps restore build run train test test-learning test-cluster test-faults bench soak images clean
 
 help:
 	@echo "make run            train Pendulum-v1 with the embedded defaults (installs what is missing first)"
 	@echo "make test           unit and integration tests (< 20 min on 2 cores)"
 	@echo "make test-learning  learning-quality runs (several seeds; long)"
 	@echo "make test-cluster   the cpu overlay run as real processes in network namespaces (root; ~2 min)"
+	@echo "make test-faults    seeded kills/restarts of every role, a corrupt checkpoint, a fuzzer; audits Redis (~2 min)"
 	@echo "make bench          all benchmarks, one JSON line each"
 	@echo "make soak           200k learner updates under distsac local on a fully loaded machine (~45 min; by hand)"
 
@@ -33,8 +34,8 @@ run: build
 	@$(DISTSAC) local --env Pendulum-v1 --workers 2 --shards 1 --seed 0
 
 test: build
-	@echo "[make] dotnet test (excluding Category=Learning and Category=Cluster)"
-	@$(DOTNET) test DistSac.sln -c $(CONFIG) --no-build --filter "Category!=Learning&Category!=Cluster" --logger "console;verbosity=normal" 2>&1 | tee /tmp/distsac-test.log || true
+	@echo "[make] dotnet test (excluding Category=Learning, Category=Cluster and Category=Faults)"
+	@$(DOTNET) test DistSac.sln -c $(CONFIG) --no-build --filter "Category!=Learning&Category!=Cluster&Category!=Faults" --logger "console;verbosity=normal" 2>&1 | tee /tmp/distsac-test.log || true
 	@bash .ci/summarize-tests.sh /tmp/distsac-test.log
 
 test-learning: build
@@ -49,6 +50,13 @@ test-cluster: build
 	@echo "[make] cluster-shaped run (Category=Cluster)"
 	@$(DOTNET) test DistSac.sln -c $(CONFIG) --no-build --filter "Category=Cluster" --logger "console;verbosity=detailed" 2>&1 | tee /tmp/distsac-test-cluster.log || true
 	@bash .ci/summarize-tests.sh /tmp/distsac-test-cluster.log
+
+# The fault suite (docs/reliability.md): real processes killed and restarted at seeded random points.
+# DISTSAC_FAULT_SEED=<n> replays another seed.
+test-faults: build
+	@echo "[make] fault suite (Category=Faults)"
+	@$(DOTNET) test tests/DistSac.Faults.Tests -c $(CONFIG) --no-build --filter "Category=Faults" --logger "console;verbosity=normal" 2>&1 | tee /tmp/distsac-test-faults.log || true
+	@bash .ci/summarize-tests.sh /tmp/distsac-test-faults.log
 
 bench: build
 	@bash bench/run-all.sh artifacts/bench-results.jsonl --with-e2e

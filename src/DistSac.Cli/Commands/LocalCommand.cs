@@ -27,22 +27,42 @@ public static class LocalCommand
             new("--run-id", "Local:RunId", "Run id (default env-seed-time).", typeof(string)),
             new("--learner-threads", "Local:LearnerThreads", "Torch threads of the learner (0 = all cores).", typeof(int)),
             new("--redis-server", "Local:RedisServer", "redis-server executable (default: from PATH).", typeof(string)),
-            new("--persist", "Local:Persist", "Keep Redis data (appendonly) in the run directory.", typeof(bool)),
+            new("--persist", "Local:Persist", "Keep Redis data (appendonly) in the run directory, so the run can be continued with --resume.", typeof(bool)),
         };
         var config = CommonFlags.ConfigFile();
-        var command = new Command("local", "Run shards, gateway, learner and workers as child processes on this machine.") { config };
+        var resume = new Option<string>("--resume") { Description = "Continue a run started with --persist: its shards' data, the learner's checkpoint, new workers (e.g. runs/<id>)." };
+        var command = new Command("local", "Run shards, gateway, learner and workers as child processes on this machine.") { config, resume };
         foreach (var f in flags) command.Options.Add(f.Option);
         command.SetAction(async (parse, ct) =>
         {
             var overrides = new Dictionary<string, string?>();
             ConfigFlag.Collect(parse, flags, overrides);
-            var configuration = DistSacConfiguration.Build(parse.GetValue(config), new Dictionary<string, string?>(), overrides);
-            var options = DistSacConfiguration.Bind<LocalOptions>(configuration, "Local");
+            var resumePath = parse.GetValue(resume);
+            var options = resumePath is null ? Bind(parse.GetValue(config), overrides) : ResumeOptions(resumePath, parse.GetValue(config), overrides);
             EnvironmentRegistry.GetSpec(options.Env);
             Console.WriteLine($"{EnvironmentDefaults.Describe(options.Env, "Learner")}; this run: {options.Steps} learner steps (--steps)");
             var self = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find the distsac executable's path.");
             return await new LocalCluster(options, self).RunAsync(ct);
         });
         return command;
+    }
+
+    private static LocalOptions Bind(string? configFile, Dictionary<string, string?> overrides) =>
+        DistSacConfiguration.Bind<LocalOptions>(DistSacConfiguration.Build(configFile, new Dictionary<string, string?>(), overrides), "Local");
+
+    /// <summary>The stored settings of the run, with this command line's flags on top (e.g. more --steps).</summary>
+    private static LocalOptions ResumeOptions(string resumePath, string? configFile, Dictionary<string, string?> overrides)
+    {
+        if (configFile is not null) throw new ConfigurationException("--resume takes the run's stored settings; --config cannot be combined with it (pass single flags instead).");
+        var runPath = Path.GetFullPath(resumePath.TrimEnd('/'));
+        var stored = LocalRunSettings.ForResume(runPath);
+        var options = Bind(stored, overrides) with
+        {
+            RunsRoot = Path.GetDirectoryName(runPath)!,
+            RunId = Path.GetFileName(runPath),
+            Persist = true,
+        };
+        LocalRunSettings.CheckUnchanged(LocalRunSettings.Read(stored), options);
+        return options;
     }
 }

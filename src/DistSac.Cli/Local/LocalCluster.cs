@@ -32,8 +32,10 @@ public sealed class LocalCluster
     public async Task<int> RunAsync(CancellationToken ct)
     {
         var runId = _options.RunId ?? RunDirectory.NewRunId(_options.Env, _options.Seed);
+        var resuming = _options.Persist && File.Exists(Path.Combine(_options.RunsRoot, runId, LocalRunSettings.FileName));
         var run = RunDirectory.Create(_options.RunsRoot, runId);
         var logs = Directory.CreateDirectory(Path.Combine(run.Path, "logs")).FullName;
+        LocalRunSettings.Save(run.Path, _options with { RunId = runId, RunsRoot = Path.GetFullPath(_options.RunsRoot) });
         var scratch = _options.Persist ? Path.Combine(run.Path, "redis") : Path.Combine(Path.GetTempPath(), $"distsac-local-{runId}");
         Directory.CreateDirectory(scratch);
         using var secrets = LocalSecrets.Create();
@@ -41,7 +43,7 @@ public sealed class LocalCluster
         int exitCode = 0;
         try
         {
-            Say($"run {runId}: {_options.Shards} shard(s), 1 gateway, 1 learner, {_options.Workers} worker(s); logs in {logs}");
+            Say($"{(resuming ? "resuming run" : "run")} {runId}: {_options.Shards} shard(s){(_options.Persist ? " persisted in " + scratch : "")}, 1 gateway, 1 learner, {_options.Workers} worker(s); logs in {logs}");
             var shardEndpoints = new List<string>();
             for (int i = 0; i < _options.Shards; i++) shardEndpoints.Add(await StartRedisAsync(spawner, secrets, i, scratch, logs, ct));
 
@@ -167,14 +169,17 @@ public sealed class LocalCluster
         var dir = Directory.CreateDirectory(Path.Combine(scratch, $"shard-{index}")).FullName;
         // The config file (first argument) carries requirepass, so the password is not in this process's argv.
         var args = new List<string> { secrets.RedisConfig, "--port", Inv(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--protected-mode", "yes" };
-        args.AddRange(_options.Persist ? ["--appendonly", "yes"] : ["--appendonly", "no"]);
+        // Persisted shards: the AOF is written before each reply and fsynced every second, and replayed on --resume.
+        args.AddRange(_options.Persist ? ["--appendonly", "yes", "--appendfsync", "everysec"] : ["--appendonly", "no"]);
         var child = await spawner.StartAsync($"redis-{index}", ResolveRedis(), args, new Dictionary<string, string>(), Path.Combine(logs, $"redis-{index}.log"), (_, _) => { });
         _children.Add(child);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        // A resumed shard answers LOADING until its AOF is replayed: give a large one time.
+        var startTimeout = TimeSpan.FromSeconds(_options.Persist ? 120 : 10);
+        var deadline = DateTime.UtcNow + startTimeout;
         while (!await secrets.PingRedisAsync(port, ct))
         {
             if (child.HasExited) throw new InvalidOperationException($"redis-server for shard {index} exited with code {child.ExitCode}; see {logs}/redis-{index}.log");
-            if (DateTime.UtcNow > deadline) throw new InvalidOperationException($"redis-server for shard {index} did not answer PING on 127.0.0.1:{port} within 10 s");
+            if (DateTime.UtcNow > deadline) throw new InvalidOperationException($"redis-server for shard {index} did not answer PING on 127.0.0.1:{port} within {startTimeout.TotalSeconds:F0} s");
             await Task.Delay(50, ct);
         }
         return $"127.0.0.1:{port}";
