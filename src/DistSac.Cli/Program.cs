@@ -46,10 +46,16 @@ catch (Exception e) when (NativeTorchFailure(e) is { } cause)
 }
 catch (Exception e) when (e is ConfigurationException or UnknownEnvironmentException or ArgumentException or FileNotFoundException
                               or InvalidDataException or System.ComponentModel.DataAnnotations.ValidationException or InvalidOperationException
-                              or DistSac.Replay.ReplayUnavailableException or DistSac.Replay.ReplaySchemaMismatchException)
+                              or DistSac.Replay.ReplaySchemaMismatchException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;
+}
+catch (DistSac.Replay.ReplayUnavailableException e)
+{
+    // An unreachable shard is a runtime failure (exit 1), as the gateway reports it: the settings may be right.
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 1;
 }
 catch (Exception e)
 {

@@ -28,14 +28,26 @@ public static class CommonFlags
 
     public static void CollectLists(ParseResult parse, Option<string> hidden, Option<string>? shards, IDictionary<string, string?> overrides)
     {
-        if (parse.GetValue(hidden) is { } h) Split(h, "Sac:HiddenSizes", overrides);
-        if (shards is not null && parse.GetValue(shards) is { } s) Split(s, "Replay:Shards", overrides);
+        if (parse.GetValue(hidden) is { } h) Split(h, "--hidden", "Sac:HiddenSizes", overrides);
+        if (shards is not null) CollectShards(parse, shards, overrides);
     }
 
-    private static void Split(string list, string key, IDictionary<string, string?> overrides)
+    /// <summary>--shards a,b,c as Replay:Shards:0..2.</summary>
+    public static void CollectShards(ParseResult parse, Option<string> shards, IDictionary<string, string?> overrides)
     {
-        var parts = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        for (int i = 0; i < parts.Length; i++) overrides[$"{key}:{i}"] = parts[i];
+        if (parse.GetValue(shards) is { } s) Split(s, "--shards", "Replay:Shards", overrides);
+    }
+
+    /// <summary>A comma-separated flag value as key:0, key:1, ...; an empty entry ("a,,b") is an error, never silently dropped.</summary>
+    private static void Split(string list, string flag, string key, IDictionary<string, string?> overrides)
+    {
+        var parts = list.Split(',', StringSplitOptions.TrimEntries);
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (parts[i].Length == 0)
+                throw new ArgumentException($"{flag} '{list}' has an empty entry at position {i + 1}; separate the values by single commas, e.g. {flag} a,b.");
+            overrides[$"{key}:{i}"] = parts[i];
+        }
     }
 
     /// <summary>Binds "Sac", replacing (not merging) the hidden sizes when configured.</summary>

@@ -62,7 +62,7 @@ public static class EvalCommand
     {
         if (configPath is null) return null;
         using var doc = JsonDocument.Parse(File.ReadAllText(configPath));
-        foreach (var section in new[] { "Train", "Run" })
+        foreach (var section in new[] { "Train", "Run", "Learner" })
             if (doc.RootElement.TryGetProperty(section, out var s) && s.TryGetProperty("Env", out var e)) return e.GetString();
         return null;
     }

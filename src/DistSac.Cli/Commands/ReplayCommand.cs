@@ -45,11 +45,7 @@ public static class ReplayCommand
         {
             var overrides = new Dictionary<string, string?>();
             ConfigFlag.Collect(parse, flags, overrides);
-            if (parse.GetValue(shards) is { } list)
-            {
-                var parts = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                for (int i = 0; i < parts.Length; i++) overrides[$"Replay:Shards:{i}"] = parts[i];
-            }
+            CommonFlags.CollectShards(parse, shards, overrides);
             var configuration = DistSacConfiguration.Build(parse.GetValue(config), new Dictionary<string, string?>(), overrides);
             var gateway = DistSacConfiguration.Bind<GatewayOptions>(configuration, GatewayOptions.Section);
             var replay = DistSacConfiguration.Bind<ReplayOptions>(configuration, "Replay");
