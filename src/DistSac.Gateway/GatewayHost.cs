@@ -13,7 +13,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace DistSac.Gateway;
 
 /// <summary>
-/// One running gateway: Kestrel serving <see cref="ReplayGatewayService"/> over HTTP/2 cleartext, connected to the shards.
+/// One running gateway: Kestrel serving <see cref="ReplayGatewayService"/> over HTTP/2 (cleartext, or TLS with
+/// <see cref="GatewayTls"/>), connected to the shards.
 /// Built on an empty WebApplication builder so nothing but the given options configures it (no appsettings.json,
 /// no ASPNETCORE_URLS surprises); the generic host's console lifetime turns SIGTERM / Ctrl-C into a graceful stop.
 /// </summary>
@@ -45,6 +46,9 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>The TLS of the gRPC endpoint; null when it serves cleartext.</summary>
+    public GatewayTls? Tls { get; private init; }
+
     /// <summary>Connects to the shards, binds the listen address and starts serving; returns once requests are accepted.</summary>
     /// <param name="loggerFactory">Where the gateway logs (owned by the caller; dispose it after the host); null logs nothing.</param>
     public static async Task<GatewayHost> StartAsync(GatewayOptions gateway, ReplayOptions replay, ILoggerFactory? loggerFactory = null,
@@ -53,10 +57,13 @@ public sealed class GatewayHost : IAsyncDisposable
         gateway.Validate();
         var listen = ListenAddress.Parse(gateway.Listen);
         var token = GatewayAuthentication.Resolve(gateway, listen);
+        loggerFactory ??= NullLoggerFactory.Instance;
+        var tls = GatewayTls.Resolve(gateway, listen, loggerFactory.CreateLogger<GatewayTls>());
         ListenAddress? httpListen = string.IsNullOrEmpty(gateway.HttpListen)
             ? null
             : ListenAddress.Parse(gateway.HttpListen, $"{GatewayOptions.Section}:{nameof(GatewayOptions.HttpListen)}");
-        loggerFactory ??= NullLoggerFactory.Instance;
+        if (httpListen is { Https: true })
+            throw new ArgumentException($"Gateway:HttpListen '{gateway.HttpListen}': the probe endpoint serves plain HTTP/1.1 (probes and scrapers); use http:// and restrict it by network.");
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(GatewayHost).Assembly.GetName().Name });
         builder.Services.AddSingleton(loggerFactory);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
@@ -65,7 +72,11 @@ public sealed class GatewayHost : IAsyncDisposable
             // Detects workers that vanished without closing their WatchWeights stream (node loss behind a Service).
             kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
             kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
-            Action<ListenOptions> http2 = o => o.Protocols = HttpProtocols.Http2;
+            Action<ListenOptions> http2 = o =>
+            {
+                o.Protocols = HttpProtocols.Http2;
+                tls?.Apply(o);
+            };
             if (listen.IsLocalhost) kestrel.ListenLocalhost(listen.Port, http2);
             else kestrel.Listen(listen.Address!, listen.Port, http2);
             // Probes and Prometheus speak HTTP/1.1: a second endpoint, bound after the gRPC one (BoundAddress relies on the order).
@@ -100,11 +111,13 @@ public sealed class GatewayHost : IAsyncDisposable
             // The addresses Kestrel really bound (e.g. http://0.0.0.0:50051 means every interface), not a connectable alias.
             logger.LogInformation("Replay gateway for run {RunId} bound to {Bound} ({Reach}; {Shards} shards, rate limit {Ratio} updates/transition)",
                 replay.RunId, RealBinding(app, 0, listen), Reach(listen), replay.Shards.Length, gateway.RateLimit);
+            if (tls is not null) logger.LogInformation("gRPC over {Tls}", tls.Describe());
+            else logger.LogInformation("gRPC over cleartext HTTP/2 (no TLS: set Gateway:TlsCertFile and TlsKeyFile and listen on https:// to encrypt)");
             if (token is not null) logger.LogInformation("gRPC calls need the bearer token from {Origin}", token.Origin);
             else if (!listen.IsLoopback) logger.LogWarning("No token: anyone who reaches {Bound} can push and read weights (Gateway:AllowUnauthenticated=true)", RealBinding(app, 0, listen));
             if (httpListen is { } probes)
                 logger.LogInformation("Probes and metrics bound to {Bound} ({Reach}; /healthz, /readyz, /metrics)", RealBinding(app, 1, probes), Reach(probes));
-            return new GatewayHost(app, shards, counters, address, httpAddress);
+            return new GatewayHost(app, shards, counters, address, httpAddress) { Tls = tls };
         }
         catch
         {
@@ -188,7 +201,8 @@ public sealed class GatewayHost : IAsyncDisposable
             var a = addresses.ElementAt(index);
             return listen.IsLocalhost ? $"{a} (127.0.0.1 and [::1])" : a;
         }
-        return listen.IsLocalhost ? $"http://localhost:{listen.Port}" : $"http://{listen.Address}:{listen.Port}";
+        var scheme = listen.Https ? "https" : "http";
+        return listen.IsLocalhost ? $"{scheme}://localhost:{listen.Port}" : $"{scheme}://{listen.Address}:{listen.Port}";
     }
 
     private static string Reach(ListenAddress listen) =>
@@ -203,6 +217,6 @@ public sealed class GatewayHost : IAsyncDisposable
             var a = addresses.ElementAt(index);
             return new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "localhost", StringComparison.Ordinal));
         }
-        return new Uri($"http://{(listen.IsLocalhost ? "localhost" : listen.Address!.ToString())}:{listen.Port}");
+        return new Uri($"{(listen.Https ? "https" : "http")}://{(listen.IsLocalhost ? "localhost" : listen.Address!.ToString())}:{listen.Port}");
     }
 }

@@ -9,7 +9,7 @@ public sealed record GatewayOptions
     public const string Section = "Gateway";
 
     /// <summary>
-    /// Where Kestrel listens, HTTP/2 cleartext: "http://127.0.0.1:50051" (the default: this machine only),
+    /// Where Kestrel listens, HTTP/2 cleartext ("https://..." serves TLS, see <see cref="TlsCertFile"/>): "http://127.0.0.1:50051" (the default: this machine only),
     /// "http://127.0.0.1:0" (any free port), "http://0.0.0.0:50051" (every interface: say so explicitly, and set a token).
     /// </summary>
     public string Listen { get; init; } = "http://127.0.0.1:50051";
@@ -28,6 +28,18 @@ public sealed record GatewayOptions
 
     /// <summary>File holding the token (e.g. a mounted Kubernetes Secret); one token per line, re-read when it changes.</summary>
     public string TokenFile { get; init; } = "";
+
+    /// <summary>
+    /// PEM certificate (leaf first, then intermediates; e.g. a kubernetes.io/tls Secret's tls.crt) served on an https://
+    /// <see cref="Listen"/>; re-read when it changes, so cert-manager can rotate it under a running gateway. See <see cref="GatewayTls"/>.
+    /// </summary>
+    public string TlsCertFile { get; init; } = "";
+
+    /// <summary>PEM private key of <see cref="TlsCertFile"/> (tls.key).</summary>
+    public string TlsKeyFile { get; init; } = "";
+
+    /// <summary>PEM CA bundle; when set, every client must present a certificate issued by it (mutual TLS).</summary>
+    public string TlsClientCaFile { get; init; } = "";
 
     /// <summary>Serve a non-loopback <see cref="Listen"/> with no token: anyone who reaches the port can push and read weights.</summary>
     public bool AllowUnauthenticated { get; init; }

@@ -32,7 +32,7 @@ public sealed class BearerToken
     }
 
     /// <summary>The tokens accepted now, as SHA-256 hashes (compared in constant time), and the one a client sends.</summary>
-    private sealed record Accepted(string Send, byte[][] Hashes, DateTime FileStamp);
+    private sealed record Accepted(string Send, byte[][] Hashes, string FileText);
 
     /// <summary>Where the token came from, for log lines: a file path or the setting's name, never the value.</summary>
     public string Origin => _file is null ? $"{_key}:Token" : $"{_key}:TokenFile {_file}";
@@ -48,13 +48,13 @@ public sealed class BearerToken
         if (hasToken && hasFile)
             throw new ArgumentException($"{section}:Token and {section}:TokenFile are both set; set one (the file is preferred).");
         if (hasFile) return new BearerToken(section, Path.GetFullPath(tokenFile!), ReadFile(Path.GetFullPath(tokenFile!), section));
-        if (hasToken) return new BearerToken(section, null, FromLines([token!.Trim()], $"{section}:Token", DateTime.MinValue));
+        if (hasToken) return new BearerToken(section, null, FromLines([token!.Trim()], $"{section}:Token", ""));
         return null;
     }
 
     /// <summary>A token held in memory (tests, `distsac local`); same length rule as a configured one.</summary>
     public static BearerToken FromValue(string token, string section = "Token") =>
-        new(section, null, FromLines([token.Trim()], $"{section}:Token", DateTime.MinValue));
+        new(section, null, FromLines([token.Trim()], $"{section}:Token", ""));
 
     /// <summary>A new random token (32 bytes, hex): what `distsac local` generates per run.</summary>
     public static string NewValue() => Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
@@ -78,7 +78,11 @@ public sealed class BearerToken
 
     public override string ToString() => $"BearerToken({Origin}, value hidden)";
 
-    /// <summary>Re-reads the file when its modification time changed; a file that is briefly absent or empty keeps the old tokens.</summary>
+    /// <summary>
+    /// Re-reads the file and takes it when its content changed; a file that is briefly absent or empty keeps the old
+    /// tokens. Content, not modification time: a mounted Kubernetes Secret changes by re-pointing a symlink (..data),
+    /// and the time read through the token's own symlink does not change.
+    /// </summary>
     private Accepted Current()
     {
         if (_file is null || Environment.TickCount64 < Interlocked.Read(ref _nextCheckTicks)) return _accepted;
@@ -87,7 +91,8 @@ public sealed class BearerToken
             Interlocked.Exchange(ref _nextCheckTicks, Environment.TickCount64 + (long)RecheckInterval.TotalMilliseconds);
             try
             {
-                if (File.GetLastWriteTimeUtc(_file) != _accepted.FileStamp) _accepted = ReadFile(_file, _key);
+                var text = File.ReadAllText(_file);
+                if (text != _accepted.FileText) _accepted = Parse(text, _file, _key);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
             {
@@ -101,15 +106,19 @@ public sealed class BearerToken
     {
         if (!File.Exists(path))
             throw new ArgumentException($"{section}:TokenFile '{path}' does not exist; write the shared token into it (e.g. openssl rand -hex 32 > {path}).");
-        var stamp = File.GetLastWriteTimeUtc(path);
-        var lines = new List<string>();
-        foreach (var line in File.ReadAllLines(path))
-            if (line.Trim() is { Length: > 0 } t) lines.Add(t);
-        if (lines.Count == 0) throw new ArgumentException($"{section}:TokenFile '{path}' is empty; write the shared token into it.");
-        return FromLines(lines, $"{section}:TokenFile '{path}'", stamp);
+        return Parse(File.ReadAllText(path), path, section);
     }
 
-    private static Accepted FromLines(List<string> tokens, string where, DateTime stamp)
+    private static Accepted Parse(string text, string path, string section)
+    {
+        var lines = new List<string>();
+        foreach (var line in text.Split('\n'))
+            if (line.Trim() is { Length: > 0 } t) lines.Add(t);
+        if (lines.Count == 0) throw new ArgumentException($"{section}:TokenFile '{path}' is empty; write the shared token into it.");
+        return FromLines(lines, $"{section}:TokenFile '{path}'", text);
+    }
+
+    private static Accepted FromLines(List<string> tokens, string where, string fileText)
     {
         var hashes = new byte[tokens.Count][];
         for (int i = 0; i < tokens.Count; i++)
@@ -118,6 +127,6 @@ public sealed class BearerToken
                 throw new ArgumentException($"{where}: a token of {tokens[i].Length} characters is too short to guess-proof; use at least {MinLength} (e.g. openssl rand -hex 32).");
             hashes[i] = SHA256.HashData(Encoding.UTF8.GetBytes(tokens[i]));
         }
-        return new Accepted(tokens[0], hashes, stamp);
+        return new Accepted(tokens[0], hashes, fileText);
     }
 }

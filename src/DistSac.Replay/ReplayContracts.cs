@@ -14,6 +14,8 @@ public sealed record ReplayOptions
     /// <summary>File holding the Redis password (e.g. a mounted Secret), read at each connect; excludes <see cref="Password"/>.</summary>
     public string? PasswordFile { get; init; }
     public int ConnectTimeoutMs { get; init; } = 5000;
+    /// <summary>Redis ACL user (Redis 6+; docs/security.md lists each role's ACL); empty authenticates as "default".</summary>
+    public string? User { get; init; }
 
     /// <summary>The password from <see cref="PasswordFile"/> (first line) or <see cref="Password"/>; null for none.</summary>
     public string? ResolvePassword()

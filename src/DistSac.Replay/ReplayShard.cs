@@ -39,6 +39,7 @@ internal sealed class ReplayShard : IAsyncDisposable
             ConnectRetry = 2,
             ConnectTimeout = options.ConnectTimeoutMs,
             Password = options.ResolvePassword(),
+            User = string.IsNullOrEmpty(options.User) ? null : options.User,
             ClientName = $"distsac-{options.RunId}-shard{index}",
             // While a shard is down, fail commands at once (ReplayUnavailableException) instead of queueing them until
             // the timeout: the gateway answers Unavailable and the worker retries (pushes are idempotent), the

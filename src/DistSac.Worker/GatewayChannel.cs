@@ -12,7 +12,8 @@ namespace DistSac.Worker;
 public static class GatewayChannel
 {
     /// <param name="token">Sent as "authorization: Bearer ..." with every call; null sends none (a loopback gateway without a token).</param>
-    public static GrpcChannel Create(string address, BearerToken? token = null)
+    /// <param name="tls">How the gateway is verified and which client certificate is shown; null for cleartext (http://).</param>
+    public static GrpcChannel Create(string address, BearerToken? token = null, GatewayClientTls? tls = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(address);
         var handler = new SocketsHttpHandler
@@ -44,7 +45,12 @@ public static class GatewayChannel
             services.AddSingleton<ResolverFactory>(new DnsResolverFactory(refreshInterval: TimeSpan.FromSeconds(30)));
             options.ServiceProvider = services.BuildServiceProvider();
         }
-        if (token is not null) GatewayCredentials.Attach(options, address, token);
+        if (tls is not null)
+        {
+            tls.Apply(handler);
+            if (!address.StartsWith("https://", StringComparison.OrdinalIgnoreCase)) options.Credentials = ChannelCredentials.SecureSsl;
+        }
+        if (token is not null) GatewayCredentials.Attach(options, tls is not null, token);
         return GrpcChannel.ForAddress(address, options);
     }
 }

@@ -48,7 +48,9 @@ public sealed class RolloutWorker
 
     private async Task<WorkerResult> RunRolloutAsync(CancellationToken stoppingToken)
     {
-        using var channel = GatewayChannel.Create(_options.Gateway, BearerToken.Resolve(_options.Token, _options.TokenFile, WorkerOptions.Section));
+        var tls = GatewayClientTls.Resolve(_options);
+        _logger.LogInformation("Gateway {Gateway} over {Transport}", _options.Gateway, tls?.Describe() ?? "cleartext HTTP/2 (no TLS)");
+        using var channel = GatewayChannel.Create(_options.Gateway, BearerToken.Resolve(_options.Token, _options.TokenFile, WorkerOptions.Section), tls);
         var client = new ReplayGateway.ReplayGatewayClient(channel);
         RunInfo? info = await GetRunInfoAsync(client, stoppingToken);
         if (info is null)

@@ -12,7 +12,7 @@ public sealed record WorkerOptions
 {
     public const string Section = "Worker";
 
-    /// <summary>Gateway address; http:// is HTTP/2 without TLS (h2c).</summary>
+    /// <summary>Gateway address; http:// is HTTP/2 without TLS (h2c), https:// is TLS (see <see cref="GatewayClientTls"/>).</summary>
     [Required(ErrorMessage = "Worker:Gateway is required (e.g. http://127.0.0.1:50051).")]
     public string Gateway { get; init; } = "http://127.0.0.1:50051";
 
@@ -21,6 +21,15 @@ public sealed record WorkerOptions
 
     /// <summary>File holding the token (e.g. a mounted Kubernetes Secret); its first line is sent, re-read when it changes.</summary>
     public string TokenFile { get; init; } = "";
+
+    /// <summary>PEM CA bundle the gateway's certificate must chain to (only it is trusted); empty uses the system store.</summary>
+    public string TlsCaFile { get; init; } = "";
+
+    /// <summary>PEM client certificate presented to a gateway with mutual TLS (with <see cref="TlsKeyFile"/>); re-read when it changes.</summary>
+    public string TlsCertFile { get; init; } = "";
+
+    /// <summary>PEM private key of <see cref="TlsCertFile"/>.</summary>
+    public string TlsKeyFile { get; init; } = "";
 
     /// <summary>
     /// Unique per worker, 1..128 of ASCII letters, digits and - _ . / : (the gateway refuses others). The gateway

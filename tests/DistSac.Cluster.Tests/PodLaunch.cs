@@ -12,7 +12,8 @@ public sealed record PodLaunch(
 
 /// <summary>
 /// Turns a pod template of the rendered overlay into a <see cref="PodLaunch"/> the way Kubernetes builds a container:
-/// image ENV, then envFrom ConfigMaps, then env (values, secretKeyRef, configMapKeyRef, with $(VAR) expansion), the
+/// image ENV, then envFrom ConfigMaps, then env (values, secretKeyRef, configMapKeyRef, with $(VAR) expansion), secret
+/// volumes written as files (paths to them in env and args rewritten like every volume's), the
 /// image ENTRYPOINT unless `command` is set, `args` with $(VAR) expansion, HOSTNAME = pod name, service-link variables
 /// for ClusterIP Services, user and group from the security contexts. Volumes become per-pod host directories (owned
 /// by the pod's user, like fsGroup), mounted at their mountPath when that path exists on the host (see
@@ -73,6 +74,7 @@ public sealed class PodTemplateResolver(RenderedOverlay overlay, IReadOnlyDictio
             var dir = Path.Combine(podRoot, "volumes", mount.Name);
             Directory.CreateDirectory(dir);
             Tool.Run("chown", [$"{uid}:{gid}", dir]);
+            if (spec.Volumes?.FirstOrDefault(v => v.Name == mount.Name)?.Secret is { } secretVolume) WriteSecretFiles(owner, secretVolume, dir, uid, gid);
             volumes[mount.MountPath] = dir;
             // Where the mountPath exists on the host (e.g. /tmp) the pod's mount namespace mounts the volume there;
             // elsewhere (e.g. /data/runs) a mount point cannot be made on the host, so paths to it are rewritten.
@@ -94,6 +96,26 @@ public sealed class PodTemplateResolver(RenderedOverlay overlay, IReadOnlyDictio
         var workDir = Rewrite(container.WorkingDir ?? image?.Stage.WorkingDirectory ?? "/", rewrites);
         if (!Directory.Exists(workDir)) workDir = "/";
         return new PodLaunch(podName, owner, labels, container, argv, env, uid, gid, volumes, readOnlyRoot, workDir);
+    }
+
+    /// <summary>
+    /// A secret volume as the kubelet projects it: one file per item (or per key when no items are listed) holding the
+    /// test's value, with the volume's defaultMode. Files are owned by the pod's user and group here (the kubelet uses
+    /// root and fsGroup), which grants the same read access to the container's process.
+    /// </summary>
+    private void WriteSecretFiles(string owner, V1SecretVolumeSource volume, string dir, long uid, long gid)
+    {
+        if (volume.SecretName != "distsac-replay")
+            throw new NotSupportedException($"{owner}: secret volume of '{volume.SecretName}'; the run models only the Secret distsac-replay.");
+        var items = volume.Items?.Select(i => (i.Key, i.Path)).ToList() ?? secretData.Keys.Select(k => (k, k)).ToList();
+        var mode = (UnixFileMode)(volume.DefaultMode ?? 0b110_100_100);
+        foreach (var (key, path) in items)
+        {
+            var file = Path.Combine(dir, path);
+            File.WriteAllText(file, secretData.TryGetValue(key, out var value) ? value : throw new InvalidOperationException($"{owner}: no test value for secret key '{key}'."));
+            File.SetUnixFileMode(file, mode);
+            Tool.Run("chown", [$"{uid}:{gid}", file]);
+        }
     }
 
     /// <summary>Kubernetes' $(VAR) expansion: defined variables are replaced, `$$` escapes, anything else stays as written.</summary>

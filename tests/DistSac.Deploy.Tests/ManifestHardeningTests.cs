@@ -83,7 +83,7 @@ public sealed class ManifestHardeningTests
         Assert.StartsWith("distsac-learner-gpu:", learner.Image, StringComparison.Ordinal);
         Assert.Equal("1", learner.Resources.Limits[Gpu].ToString());
         Assert.Equal("cuda", Assert.Single(learner.Env, e => e.Name == "DISTSAC_LEARNER__DEVICE").Value);
-        Assert.Contains(learner.Env, e => e.Name == "DISTSAC_REPLAY__PASSWORD"); // the patch merged into, not replaced, env
+        Assert.Contains(learner.Env, e => e.Name == "DISTSAC_REPLAY__PASSWORDFILE"); // the patch merged into, not replaced, env
     }
 
     [Fact]

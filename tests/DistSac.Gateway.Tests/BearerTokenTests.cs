@@ -68,5 +68,30 @@ public sealed class BearerTokenTests : IDisposable
         Assert.True(gateway.Accepts("Bearer " + B));
     }
 
+    [Fact]
+    public async Task ATokenFileOfAMountedSecret_IsReReadWhenTheKubeletSwapsItsDataDirectory()
+    {
+        // The kubelet's layout: token -> ..data/token, ..data -> ..<timestamp>/; an update writes a new timestamped
+        // directory and re-points ..data, so neither the 'token' link nor its path's own time changes.
+        var first = Directory.CreateDirectory(Path.Combine(_dir, "..2024_01_01_00_00_00.1")).FullName;
+        File.WriteAllText(Path.Combine(first, "token"), A + "\n");
+        File.SetLastWriteTimeUtc(Path.Combine(first, "token"), new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        File.CreateSymbolicLink(Path.Combine(_dir, "..data"), first);
+        var path = Path.Combine(_dir, "token");
+        File.CreateSymbolicLink(path, Path.Combine("..data", "token"));
+        var client = BearerToken.Resolve(null, path, "Worker")!;
+        Assert.Equal("Bearer " + A, client.AuthorizationValue());
+
+        var second = Directory.CreateDirectory(Path.Combine(_dir, "..2024_01_01_00_01_00.2")).FullName;
+        File.WriteAllText(Path.Combine(second, "token"), B + "\n");
+        var swap = Path.Combine(_dir, "..data_tmp");
+        File.CreateSymbolicLink(swap, second);
+        using (var mv = System.Diagnostics.Process.Start("mv", ["-T", swap, Path.Combine(_dir, "..data")])) // rename(2), as the kubelet does
+            await mv.WaitForExitAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+
+        Assert.Equal("Bearer " + B, client.AuthorizationValue());
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }

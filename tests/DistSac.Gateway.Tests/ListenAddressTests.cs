@@ -13,11 +13,18 @@ public sealed class ListenAddressTests
         Assert.Equal(new ListenAddress(IPAddress.Parse(ip), port), ListenAddress.Parse(value));
 
     [Fact]
+    public void Parse_ReadsHttpsAsTls()
+    {
+        Assert.True(ListenAddress.Parse("https://0.0.0.0:50051").Https);
+        Assert.False(ListenAddress.Parse("http://0.0.0.0:50051").Https);
+    }
+
+    [Fact]
     public void Parse_TreatsLocalhostAsBothLoopbacks() =>
         Assert.True(ListenAddress.Parse("http://localhost:50051").IsLocalhost);
 
     [Theory]
-    [InlineData("https://0.0.0.0:50051", "cleartext")]
+    [InlineData("ftp://0.0.0.0:50051", "https://host:port")]
     [InlineData("http://0.0.0.0", "http://host:port")]
     [InlineData("0.0.0.0:50051", "http://host:port")]
     [InlineData("http://gateway.local:50051", "not an IP address")]

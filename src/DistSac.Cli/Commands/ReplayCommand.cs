@@ -14,7 +14,10 @@ public static class ReplayCommand
     {
         var flags = new List<ConfigFlag>
         {
-            new("--listen", "Gateway:Listen", "Cleartext HTTP/2 listen address (default http://127.0.0.1:50051, this machine only; http://0.0.0.0:50051 for every interface, which needs a token; port 0 picks a free one).", typeof(string)),
+            new("--listen", "Gateway:Listen", "gRPC listen address (default http://127.0.0.1:50051, this machine only; http://0.0.0.0:50051 for every interface, which needs a token; https:// serves TLS with --tls-cert-file; port 0 picks a free one).", typeof(string)),
+            new("--tls-cert-file", "Gateway:TlsCertFile", "PEM certificate (leaf, then intermediates) for an https:// --listen; re-read when it changes.", typeof(string)),
+            new("--tls-key-file", "Gateway:TlsKeyFile", "PEM private key of --tls-cert-file.", typeof(string)),
+            new("--tls-client-ca-file", "Gateway:TlsClientCaFile", "PEM CA: require client certificates issued by it (mutual TLS; default off).", typeof(string)),
             new("--http-listen", "Gateway:HttpListen", "HTTP/1.1 address for /healthz, /readyz and /metrics, e.g. http://127.0.0.1:9090, or http://0.0.0.0:9090 for a scraper on another machine (default off).", typeof(string)),
             new("--rate-limit", "Gateway:RateLimit", "Learner updates per stored transition that workers may not run ahead of; the learner's --updates-per-transition (0 = off, the default).", typeof(double)),
             new("--rate-limit-tolerance", "Gateway:RateLimitTolerance", "Updates the learner may owe before pushes are held; the learner's --rate-limit-tolerance (default 256).", typeof(double)),

@@ -14,7 +14,10 @@ public static class WorkerCommand
     {
         var flags = new List<ConfigFlag>
         {
-            new("--gateway", "Worker:Gateway", "Gateway address (default http://127.0.0.1:50051; http:// is h2c).", typeof(string)),
+            new("--gateway", "Worker:Gateway", "Gateway address (default http://127.0.0.1:50051; http:// is h2c, https:// is TLS).", typeof(string)),
+            new("--tls-ca-file", "Worker:TlsCaFile", "PEM CA the gateway's certificate must chain to (only it is trusted; default the system store). Also turns TLS on for dns:/// addresses.", typeof(string)),
+            new("--tls-cert-file", "Worker:TlsCertFile", "PEM client certificate for a gateway with mutual TLS; re-read when it changes.", typeof(string)),
+            new("--tls-key-file", "Worker:TlsKeyFile", "PEM private key of --tls-cert-file.", typeof(string)),
             new("--worker-id", "Worker:WorkerId", "Unique worker id: ASCII letters, digits and - _ . / : (default hostname-pid-random); a restart under the same id is safe (each start pushes under a new incarnation).", typeof(string)),
             new("--envs", "Worker:Envs", "Environments stepped together (default 8).", typeof(int)),
             new("--batch-transitions", "Worker:BatchTransitions", "Push once a batch holds this many transitions (M, default 64).", typeof(int)),
