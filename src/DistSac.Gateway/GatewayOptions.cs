@@ -83,7 +83,7 @@ public sealed record GatewayOptions
         Require(MaxHoldMs >= 0, nameof(MaxHoldMs), MaxHoldMs, ">= 0 (0 holds until allowed or the call ends)");
         Require(ProgressPollMs is >= 1 and <= 10_000, nameof(ProgressPollMs), ProgressPollMs, "in [1, 10000]");
         Require(WeightsReconcileMs is >= 10 and <= 600_000, nameof(WeightsReconcileMs), WeightsReconcileMs, "in [10, 600000]");
-        Require(double.IsFinite(MaxAbsValue) && MaxAbsValue > 0 && MaxAbsValue <= float.MaxValue, nameof(MaxAbsValue), MaxAbsValue, $"> 0 and <= {float.MaxValue} (a float32)");
+        Require(double.IsFinite(MaxAbsValue) && MaxAbsValue > 0 && MaxAbsValue <= float.MaxValue, nameof(MaxAbsValue), MaxAbsValue, "> 0 and at most float32 max (3.4e38)");
         Require(StatusLogIntervalMs >= 0, nameof(StatusLogIntervalMs), StatusLogIntervalMs, ">= 0 (0 turns the log line off)");
     }
 

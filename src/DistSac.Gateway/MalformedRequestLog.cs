@@ -43,7 +43,7 @@ public sealed class MalformedRequestLog(ILogger<MalformedRequestLog> logger)
             entry.LastLogged = now;
         }
         logger.LogWarning(
-            "Malformed {Method} request from {Client} answered InvalidArgument: {Error} ({Suppressed} more from this client since its previous such line; at most one line per {Interval} s)",
+            "Malformed {Method} from {Client} answered InvalidArgument: {Error} ({Suppressed} more from this client since its previous such line; at most one line per {Interval} s)",
             method, client, error, suppressed, Interval.TotalSeconds);
     }
 

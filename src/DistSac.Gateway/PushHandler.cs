@@ -107,7 +107,9 @@ public sealed class PushHandler(
     private PushOutcome Reject(string workerId, long sequence, string error)
     {
         counters.Reject();
-        logger.LogDebug("Push {Worker}/{Sequence} rejected: {Error}", workerId, sequence, error);
+        // The id may be the reason for the rejection: escaped, so no control character reaches a log line.
+        if (logger.IsEnabled(LogLevel.Debug))
+            logger.LogDebug("Push {Worker}/{Sequence} rejected: {Error}", PushValidator.Escape(workerId ?? ""), sequence, error);
         return new PushOutcome(PushStatus.Invalid, 0, 0, weights.LatestVersion, error);
     }
 }

@@ -63,8 +63,8 @@ public static class PushValidator
     {
         if (ValidateWorkerId(workerId) is { } bad) return bad;
         if (incarnation < 1)
-            return $"incarnation is {incarnation}; every push carries RunInfo.incarnation (> 0) from this worker's GetRunInfo " +
-                   $"(protocol version {ProtocolLimits.ProtocolVersion}), so a restarted worker never collides with what it stored before.";
+            return $"incarnation is {incarnation}; every push carries RunInfo.incarnation (> 0) from this worker's GetRunInfo, " +
+                   "so a restarted worker never collides with what it stored before (a client built before PushRequest.incarnation existed must be updated).";
         if (sequence < 0)
             return $"sequence is {sequence}; it must be >= 0 (per worker incarnation 0, 1, 2, ...; a retry reuses the number).";
         if (transitionCount < 1)

@@ -70,7 +70,7 @@ public sealed partial class DistributedLearner
         // once connected, outages are waited out (UntilAvailableAsync).
         await using var replay = await ShardedReplay.ConnectAsync(_replayOptions, _logger, ct);
         var metadata = new ReplayMetadata(_replayOptions.RunId, _options.Env, o, a, record.RecordBytes, _options.Seed,
-            _options.WarmupTransitions, _replayOptions.CapacityPerShard, replay.ShardCount, ProtocolLimits.ProtocolVersion);
+            _options.WarmupTransitions, _replayOptions.CapacityPerShard, replay.ShardCount, ReplayLimits.SchemaVersion);
         await replay.InitializeRunAsync(metadata, ct);
 
         using var learner = new SacLearner(o, a, spec.ActionLow, spec.ActionHigh, _sac, device, _options.Seed, concurrent);

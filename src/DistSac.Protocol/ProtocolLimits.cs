@@ -3,8 +3,12 @@ namespace DistSac.Protocol;
 /// <summary>Limits both ends agree on; gRPC message sizes are set explicitly from these, never left to defaults.</summary>
 public static class ProtocolLimits
 {
-    /// <summary>2: pushes carry RunInfo.incarnation (exactly-once across worker restarts).</summary>
-    public const int ProtocolVersion = 2;
+    /// <summary>
+    /// Still 1 although pushes now must carry RunInfo.incarnation: a client without it is refused at its first push with
+    /// INVALID_ARGUMENT saying so. (Not bumped because the learner also writes this number as the run's record schema
+    /// version, ReplayMetadata.SchemaVersion, which the gateway checks against ReplayLimits.SchemaVersion.)
+    /// </summary>
+    public const int ProtocolVersion = 1;
     /// <summary>Largest PushRequest.transition_count a gateway accepts.</summary>
     public const int MaxBatchTransitions = 4096;
     /// <summary>Largest gRPC message either side sends or accepts (pushes of MaxBatchTransitions large records, actor weights).</summary>

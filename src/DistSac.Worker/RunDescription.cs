@@ -50,7 +50,7 @@ public sealed record RunDescription(
 
         if (info.Incarnation < 1)
         {
-            throw new WorkerFatalException($"The gateway issued incarnation {info.Incarnation} for run '{info.RunId}'; it must be > 0 (protocol version {ProtocolLimits.ProtocolVersion}).");
+            throw new WorkerFatalException($"The gateway issued incarnation {info.Incarnation} for run '{info.RunId}'; it must be > 0 (is the gateway older than this worker? Run the same DistSac version everywhere).");
         }
 
         if (info.WarmupTransitions < 0)

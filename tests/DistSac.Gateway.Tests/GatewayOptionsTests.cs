@@ -18,4 +18,16 @@ public sealed class GatewayOptionsTests
 
         Assert.Contains(expected, error.Message);
     }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(-1.0)]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(1e39)]
+    public void Validate_RefusesAMagnitudeLimitThatIsNotAPositiveFloat32(double limit)
+    {
+        var error = Assert.Throws<ArgumentException>(() => new GatewayOptions { MaxAbsValue = limit }.Validate());
+
+        Assert.Contains("Gateway:MaxAbsValue must be > 0", error.Message);
+    }
 }

@@ -23,7 +23,7 @@ public sealed class GatewayPushTests(RedisFixture redis) : IClassFixture<RedisFi
         Assert.Equal(40, info.RecordBytes);
         Assert.Equal(4096, info.MaxBatchTransitions);
         Assert.Equal(0, info.TotalInserted);
-        Assert.Equal(2, info.ProtocolVersion);
+        Assert.Equal(1, info.ProtocolVersion);
         Assert.InRange(info.Incarnation, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         Assert.True(await bed.Learner.IsWorkerKnownAsync("worker-a", CancellationToken.None));
     }
@@ -108,6 +108,18 @@ public sealed class GatewayPushTests(RedisFixture redis) : IClassFixture<RedisFi
         Assert.Contains(expectedMessage, error.Status.Detail);
         Assert.Equal(0, await bed.StoredAsync());
         Assert.Equal(1, bed.Gateway.Counters.Rejected);
+    }
+
+    [Fact]
+    public async Task GetRunInfo_WithAControlCharacterInTheWorkerId_EscapesItInTheStatus()
+    {
+        await using var bed = await GatewayTestbed.StartAsync(redis.Server);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => bed.RegisterAsync("pod\u001b[2J-7"));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("worker_id \"pod\\u001b[2J-7\" has \"\\u001b\" at index 3", error.Status.Detail);
+        Assert.DoesNotContain('\u001b', error.Status.Detail);
     }
 
     [Fact]

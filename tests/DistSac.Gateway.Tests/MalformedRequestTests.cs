@@ -53,7 +53,7 @@ public sealed class MalformedRequestTests(RedisFixture redis) : IClassFixture<Re
         var loud = logs.Entries.Where(e => e.Level >= LogLevel.Warning).ToList();
         var line = Assert.Single(loud);
         Assert.Equal(LogLevel.Warning, line.Level);
-        Assert.Contains("Malformed PushRequest request from 127.0.0.1", line.Message);
+        Assert.Contains("Malformed PushRequest from 127.0.0.1 answered InvalidArgument", line.Message);
         Assert.All(logs.Entries, e => Assert.Null(e.Exception));
         Assert.All(logs.Entries, e => Assert.DoesNotContain("   at ", e.Message));
         Assert.Equal(25, bed.Gateway.Services.GetService(typeof(MalformedRequestLog)) is MalformedRequestLog log ? log.Total : -1);

@@ -20,6 +20,7 @@ public sealed class LocalClusterSecretsTests : IDisposable
             ["local", "--workers", "2", "--shards", "2", "--steps", "1000000", "--warmup", "200", "--runs-root", _runs, "--run-id", "secrets", "--learner-threads", "1"]);
         var children = await WaitForChildrenAsync(local, 6);
         Assert.True(await local.WaitForOutputAsync("progress: env steps", TimeSpan.FromSeconds(90)), local.Output);
+        Assert.True(await local.WaitForOutputAsync("joined run", TimeSpan.FromSeconds(90)), local.Output);
         var environments = children.ToDictionary(pid => pid, pid => Environ(pid));
         var commandLines = children.ToDictionary(pid => pid, pid => File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' '));
         var gateway = children.Single(pid => commandLines[pid].Contains(" replay", StringComparison.Ordinal));

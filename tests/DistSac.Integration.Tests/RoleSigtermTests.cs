@@ -18,7 +18,8 @@ public sealed class RoleSigtermTests
         await WaitForPortAsync(port, gateway);
         // The worker waits for the run's metadata (no learner here), so it is stopped while retrying: a normal stop too.
         await using var worker = DistSacProcess.Start(["worker", "--gateway", $"http://127.0.0.1:{port}", "--worker-id", "w0"]);
-        await Task.Delay(2000);
+        // Its first log line comes after the signal handlers are in place (a SIGTERM before them is the runtime's 143).
+        Assert.True(await worker.WaitForOutputAsync("RolloutWorker", TimeSpan.FromSeconds(60)), worker.Output);
 
         worker.Signal(SigTerm);
         var workerExit = await worker.WaitForExitAsync(TimeSpan.FromSeconds(30));
