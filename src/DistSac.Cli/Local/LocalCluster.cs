@@ -103,6 +103,7 @@ public sealed class LocalCluster
         }
         if (exitCode == 0) Say(ct.IsCancellationRequested ? $"stopped; the learner's checkpoint is in {run.CheckpointDirectory}" : _finalLine ?? "training finished");
         Say($"run directory: {run.Path}");
+        Commands.PlotCommand.TryWriteCurve(run.Path, Say);
         return exitCode;
     }
 
