@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Scaling curve: `distsac bench scale` (stored env steps/s against worker processes), its JSON line appended to a results
-# file and the curve drawn as a PNG (needs gnuplot: apt-get install gnuplot-nox; without it only the JSON is written).
+# file and the curve drawn as a PNG (by distsac itself, with ScottPlot).
 # Usage: bench/plot-scale.sh [PNG (default artifacts/bench-scale.png)] [extra `bench scale` flags, e.g. --workers-list 1,2,4 --seconds 3]
 # DISTSAC overrides the executable (default: the Release build of src/DistSac.Cli). On a 2-core machine the busy-wait
 # workers compete for the cores, so the curve flattens at about 2 workers: that is the expected result there.

@@ -14,6 +14,8 @@ var root = new RootCommand("DistSac: distributed Soft Actor-Critic.")
     WorkerCommand.Create(),
     LocalCommand.Create(),
     ConfigCommand.Create(),
+    PlotCommand.Create(),
+    StatusCommand.Create(),
 };
 
 // Ctrl-C and SIGTERM cancel the command's token and let it stop cleanly (workers flush, `local` stops its children);

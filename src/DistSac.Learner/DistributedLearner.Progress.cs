@@ -2,6 +2,7 @@ using System.Diagnostics;
 using DistSac.Learning;
 using DistSac.Learning.Training;
 using DistSac.Replay;
+using DistSac.TensorBoard;
 using Microsoft.Extensions.Logging;
 
 namespace DistSac.Learner;
@@ -67,10 +68,16 @@ public sealed partial class DistributedLearner
         }
     }
 
+    /// <summary>runs/&lt;id&gt;/tb/: written at every metrics line, beside metrics.jsonl.</summary>
+    private EventFileWriter? _board;
+
+    private EventFileWriter OpenEventFile(RunDirectory run) => _board = RunEventFile.Open(run);
+
     private async Task LogProgressAsync(ShardedReplay replay, SacLearner learner, LoopState loop, MetricsWriter metrics,
         EvaluationResult? evaluation, CancellationToken ct)
     {
-        if (loop.ShouldReadWorkers())
+        bool workersRead = loop.ShouldReadWorkers();
+        if (workersRead)
         {
             try
             {
@@ -97,6 +104,7 @@ public sealed partial class DistributedLearner
             evaluation?.MeanReturn, evaluation?.StdReturn,
             stats.Alpha, stats.CriticLoss, stats.ActorLoss, stats.AlphaLoss, stats.MeanQ, stats.Entropy);
         metrics.Write(record);
+        _board?.WriteScalars(envSteps, LearnerScalars.From(record, workersRead ? loop.Workers.Transitions : null));
         Exporter.Observe(record, loop.RateLimiterWait.TotalSeconds);
         _onMetrics?.Invoke(record);
         loop.LastLogTime = now;

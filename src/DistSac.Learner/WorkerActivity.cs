@@ -17,6 +17,15 @@ public sealed class WorkerActivity(TimeSpan activeWindow)
     /// <summary>Workers that ever stored a transition in this run.</summary>
     public int Seen => _workers.Count;
 
+    /// <summary>Transitions stored per worker id at the last <see cref="Observe"/>.</summary>
+    public IEnumerable<KeyValuePair<string, long>> Transitions
+    {
+        get
+        {
+            foreach (var (worker, w) in _workers) yield return new(worker, w.Count);
+        }
+    }
+
     /// <summary>Folds in a fresh reading of worker id -> transitions inserted, taken at <paramref name="now"/>.</summary>
     public void Observe(IReadOnlyDictionary<string, long> counts, TimeSpan now)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using DistSac.Deploy.Tests;
+using DistSac.Observability;
 using DistSac.Testing;
 using k8s.Models;
 

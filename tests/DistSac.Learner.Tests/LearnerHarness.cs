@@ -1,3 +1,4 @@
+using DistSac.Observability;
 using DistSac.Protocol;
 using DistSac.Replay;
 using DistSac.Testing;

@@ -1,5 +1,6 @@
 using System.Net;
 using DistSac.Learning;
+using DistSac.Observability;
 using DistSac.Replay;
 using DistSac.Testing;
 

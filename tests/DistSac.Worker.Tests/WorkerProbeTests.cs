@@ -1,5 +1,6 @@
 using System.Net;
 using DistSac.Envs;
+using DistSac.Observability;
 using DistSac.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -5,6 +5,7 @@ using System.Text;
 using DistSac.Cli.Local;
 using DistSac.Envs;
 using DistSac.Gateway;
+using DistSac.Plots;
 using DistSac.Replay;
 using DistSac.Worker;
 
@@ -28,7 +29,7 @@ public static partial class DistributedBenchCommand
         var shards = Opt("--shards", 1, "redis-server shards (S).");
         var envsPerWorker = Opt("--envs-per-worker", 1, "Environments each worker steps.");
         var warmUp = Opt("--warm-up-seconds", 2.0, "Untimed running after the workers start (and after the first stored transition).");
-        var plot = new Option<string?>("--plot") { Description = "Also write a PNG plot here (needs /usr/bin/gnuplot, apt-get install gnuplot-nox)." };
+        var plot = new Option<string?>("--plot") { Description = "Also write a PNG plot here." };
         var command = new Command("scale", "Stored env steps/s against worker processes (real `distsac worker`s through an in-process gateway), with scaling efficiency.")
         {
             workersList, stepCost, costMode, seconds, shards, envsPerWorker, warmUp, plot,
@@ -99,7 +100,7 @@ public static partial class DistributedBenchCommand
                     Benchmark = "scale", Unit = "env_steps/s", StepCostUs = cost, StepCostMode = mode.ToString().ToLowerInvariant(), EnvsPerWorker = envs, Shards = s, Seconds = duration.TotalSeconds,
                     IdealEnvStepsPerSPerWorker = Math.Round(idealPerWorker, 1), Points = points, Cores = Environment.ProcessorCount, Date = Today(),
                 });
-                if (plotPath is not null) await PlotScaleAsync(plotPath, rates, perWorker, idealPerWorker, cost, mode, envs, s, logs, ct);
+                if (plotPath is not null) PlotScale(plotPath, rates, perWorker, idealPerWorker, cost, mode, envs, s);
                 return 0;
             }
             finally
@@ -195,84 +196,26 @@ public static partial class DistributedBenchCommand
             if (c.HasExited) throw new InvalidOperationException($"{c.Name} (pid {c.Pid}) exited early with code {c.ExitCode}.");
     }
 
-    /// <summary>Renders the curve with gnuplot (log-scale x), with the ideal and measured-linear lines; skipped without gnuplot.</summary>
-    private static async Task PlotScaleAsync(string path, IReadOnlyList<(int Workers, double Rate)> rates, double perWorker, double idealPerWorker,
-        int stepCostUs, SimulatedCostMode mode, int envs, int shards, string scratch, CancellationToken ct)
+    /// <summary>Renders the curve (ScottPlot; log2 x, log10 y over a wide range), with the ideal and measured-linear lines.</summary>
+    private static void PlotScale(string path, IReadOnlyList<(int Workers, double Rate)> rates, double perWorker, double idealPerWorker,
+        int stepCostUs, SimulatedCostMode mode, int envs, int shards)
     {
-        const string Gnuplot = "/usr/bin/gnuplot";
-        if (!File.Exists(Gnuplot))
-        {
-            Say($"scale: {Gnuplot} not found, so no plot was written (apt-get install gnuplot-nox); the JSON line above has the data");
-            return;
-        }
         path = Path.GetFullPath(path);
-        var data = new StringBuilder("# workers measured ideal linear_from_first\n");
-        foreach (var (n, rate) in rates)
-            data.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{n} {rate:F1} {n * idealPerWorker:F1} {n * perWorker:F1}"));
-        var dataPath = Path.Combine(scratch, "scale.dat");
-        await File.WriteAllTextAsync(dataPath, data.ToString(), ct);
-        static string Quote(string s) => "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'";
-        string xtics = string.Join(", ", rates.Select(r => Inv(r.Workers)));
         string title = string.Create(CultureInfo.InvariantCulture,
             $"distsac bench scale: {stepCostUs} us/step ({mode.ToString().ToLowerInvariant()}), {envs} env(s)/worker, {shards} shard(s), {Environment.ProcessorCount} core(s), {Today()}");
-        string firstLabel = rates[0].Workers == 1 ? "linear from measured 1 worker" : $"linear from measured {rates[0].Workers} workers";
         // Workers beyond what the cores can run share them: the curve flattens there whatever the gateway and Redis can take.
-        string note = mode == SimulatedCostMode.Spin
-            ? $"{Environment.ProcessorCount} cores: busy-wait workers beyond {Environment.ProcessorCount} share them"
-            : $"{Environment.ProcessorCount} cores: the workers' own CPU (actor, batching, gRPC) is what runs out";
-        string coresLabel = rates[^1].Workers > Environment.ProcessorCount
-            ? $"set label {Quote(note)} at graph 0.98, graph 0.05 right noenhanced"
-            : "";
-        // Over a wide range of counts a linear y squashes a flat curve against the ideal line: log-log there (linear is then slope 1).
-        double low = rates.Min(r => r.Rate);
-        bool logY = rates[^1].Workers >= 8 * rates[0].Workers && low > 0;
-        string yScale = logY ? $"set logscale y 10\nset yrange [{Inv(Math.Pow(10, Math.Floor(Math.Log10(low / 1.5))))}:*]" : "set yrange [0:*]";
-        foreach (var terminal in new[] { "pngcairo size 960,600 font ',11'", "png size 960,600" })
+        string? note = rates[^1].Workers <= Environment.ProcessorCount ? null
+            : mode == SimulatedCostMode.Spin
+                ? $"{Environment.ProcessorCount} cores: busy-wait workers beyond {Environment.ProcessorCount} share them"
+                : $"{Environment.ProcessorCount} cores: the workers' own CPU (actor, batching, gRPC) is what runs out";
+        try
         {
-            string script = $"""
-                set terminal {terminal}
-                set output {Quote(path)}
-                set title {Quote(title)} noenhanced
-                set logscale x 2
-                set xtics ({xtics})
-                set xrange [{Inv(rates[0].Workers / 1.25)}:{Inv(rates[^1].Workers * 1.25)}]
-                {yScale}
-                set xlabel 'worker processes (log scale)'
-                set ylabel {Quote(logY ? "stored env steps/s (log scale)" : "stored env steps/s")}
-                set key top left noenhanced
-                set grid
-                set samples 200
-                {coresLabel}
-                plot x * {Inv(idealPerWorker)} with lines dt 2 lw 2 lc rgb '#999999' title {Quote(string.Create(CultureInfo.InvariantCulture, $"ideal: N x {idealPerWorker:F0}/s (1e6 / step cost in us)"))}, \
-                     x * {Inv(perWorker)} with lines dt 3 lw 2 lc rgb '#1f77b4' title {Quote(firstLabel)}, \
-                     {Quote(dataPath)} using 1:2 with linespoints lw 2 pt 7 lc rgb '#d62728' title 'measured'
-                """;
-            var scriptPath = Path.Combine(scratch, "scale.gp");
-            await File.WriteAllTextAsync(scriptPath, script + "\n", ct);
-            var psi = new ProcessStartInfo(Gnuplot) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-            psi.ArgumentList.Add(scriptPath);
-            using var process = Process.Start(psi) ?? throw new InvalidOperationException("Could not start gnuplot.");
-            var stderr = process.StandardError.ReadToEndAsync(ct);
-            _ = process.StandardOutput.ReadToEndAsync(ct);
-            try
-            {
-                await process.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
-            }
-            catch (Exception e) when (e is TimeoutException or OperationCanceledException)
-            {
-                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-                if (e is OperationCanceledException) throw;
-                Say("scale: gnuplot did not finish within 30 s; no plot");
-                return;
-            }
-            string errors = await stderr;
-            if (process.ExitCode == 0 && File.Exists(path))
-            {
-                Say($"scale: plot written to {path}");
-                return;
-            }
-            Say($"scale: gnuplot ({terminal.Split(' ')[0]}) failed with code {process.ExitCode}: {errors.Trim()}");
+            ScalingPlot.Save(path, rates.Select(r => new ScalingPlot.Measurement(r.Workers, r.Rate)).ToList(), idealPerWorker, perWorker, title, note);
+            Say($"scale: plot written to {path}");
         }
-        Say("scale: no plot was written");
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DllNotFoundException or TypeInitializationException)
+        {
+            Say($"scale: no plot was written ({e.GetBaseException().Message}); the JSON line above has the data");
+        }
     }
 }

@@ -68,6 +68,7 @@ public static class TrainCommand
                 $"final deterministic evaluation over {result.FinalEvaluation.Episodes} episodes: mean {result.FinalEvaluation.MeanReturn:F1} std {result.FinalEvaluation.StdReturn:F1}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{result.Steps} env steps, {result.Updates} updates in {result.Seconds:F1} s; run directory: {result.RunDirectory}"));
+            PlotCommand.TryWriteCurve(result.RunDirectory, Console.WriteLine);
             if (result.CheckpointError is { } error)
             {
                 Console.Error.WriteLine($"error: {error}. Free space or fix the folder's permissions (--runs-root).");

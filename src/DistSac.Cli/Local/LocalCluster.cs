@@ -40,6 +40,7 @@ public sealed class LocalCluster
         Directory.CreateDirectory(scratch);
         using var secrets = LocalSecrets.Create();
         using var spawner = new ProcessSpawner();
+        var probes = new Status.RoleEndpoints(run.Path); // runs/<id>/endpoints.json, for `distsac status --run`
         int exitCode = 0;
         try
         {
@@ -55,6 +56,7 @@ public sealed class LocalCluster
             var gatewayEnv = new Dictionary<string, string>(common)
             {
                 ["DISTSAC_GATEWAY__LISTEN"] = $"http://127.0.0.1:{gatewayPort}",
+                ["DISTSAC_GATEWAY__HTTPLISTEN"] = probes.Add("gateway", FreePort()),
                 ["DISTSAC_GATEWAY__RATELIMIT"] = Inv(_options.UpdatesPerTransition),
                 // Both sides must count the ratio from the same point, or they can wait on each other forever.
                 ["DISTSAC_GATEWAY__RATELIMITMINTRANSITIONS"] = Inv(Math.Max(_options.WarmupTransitions, 256)),
@@ -72,6 +74,7 @@ public sealed class LocalCluster
                 ["DISTSAC_LEARNER__EVALINTERVAL"] = Inv(_options.EvalInterval),
                 ["DISTSAC_LEARNER__RUNSROOT"] = Path.GetFullPath(_options.RunsRoot),
                 ["DISTSAC_LEARNER__THREADS"] = Inv(_options.LearnerThreads),
+                ["DISTSAC_LEARNER__HTTPLISTEN"] = probes.Add("learner", FreePort()),
             };
             if (_options.StopAtEvalReturn is { } stop) learnerEnv["DISTSAC_LEARNER__STOPATEVALRETURN"] = Inv(stop);
             var learner = await spawner.StartAsync("learner", _self, ["learner"], learnerEnv, Path.Combine(logs, "learner.log"), Echo);
@@ -84,6 +87,7 @@ public sealed class LocalCluster
                     ["DISTSAC_WORKER__GATEWAY"] = $"http://127.0.0.1:{gatewayPort}",
                     ["DISTSAC_WORKER__WORKERID"] = $"worker-{w}",
                     ["DISTSAC_WORKER__ENVS"] = Inv(_options.EnvsPerWorker),
+                    ["DISTSAC_WORKER__HTTPLISTEN"] = probes.Add($"worker-{w}", FreePort()),
                     // A smaller gen-0 budget keeps a busy worker's RSS under 80 MB (measured 85 MB with the default).
                     ["DOTNET_GCgen0size"] = "0x400000",
                 };
@@ -105,6 +109,7 @@ public sealed class LocalCluster
         }
         if (exitCode == 0) Say(ct.IsCancellationRequested ? $"stopped; the learner's checkpoint is in {run.CheckpointDirectory}" : _finalLine ?? "training finished");
         Say($"run directory: {run.Path}");
+        Commands.PlotCommand.TryWriteCurve(run.Path, Say);
         return exitCode;
     }
 

@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace DistSac.Learning.Training;
 
-/// <summary>runs/&lt;id&gt;/: config.json, metrics.jsonl, checkpoint/ (actor.dsac for inference, learner.ckpt to resume).</summary>
+/// <summary>runs/&lt;id&gt;/: config.json, metrics.jsonl, tb/ (TensorBoard event files), checkpoint/ (actor.dsac for inference, learner.ckpt to resume).</summary>
 public sealed class RunDirectory
 {
     private RunDirectory(string path) { Path = path; }
@@ -10,6 +10,7 @@ public sealed class RunDirectory
     public string Path { get; }
     public string ConfigPath => System.IO.Path.Combine(Path, "config.json");
     public string MetricsPath => System.IO.Path.Combine(Path, "metrics.jsonl");
+    public string TensorBoardDirectory => System.IO.Path.Combine(Path, "tb");
     public string CheckpointDirectory => System.IO.Path.Combine(Path, "checkpoint");
     public string ActorWeightsPath => System.IO.Path.Combine(CheckpointDirectory, ActorWeightsFileName);
     public string LearnerCheckpointPath => System.IO.Path.Combine(CheckpointDirectory, "learner.ckpt");

@@ -48,6 +48,7 @@ public sealed class SingleProcessTrainer
         using var learner = new SacLearner(o, a, spec.ActionLow, spec.ActionHigh, _sac, device, _train.Seed, concurrentStreams);
         using var staging = new BatchStaging(layout, _sac.BatchSize, device);
         using var metrics = new MetricsWriter(run.MetricsPath);
+        using var board = RunEventFile.Open(run);
 
         var env = EnvironmentRegistry.Make(_train.Env);
         var sampler = new Random(unchecked((int)_train.Seed) ^ 0x5eed);
@@ -133,6 +134,7 @@ public sealed class SingleProcessTrainer
                     lastEpisodeReturn, episodes, evalNow ? lastEval?.MeanReturn : null, evalNow ? lastEval?.StdReturn : null,
                     stats.Alpha, stats.CriticLoss, stats.ActorLoss, stats.AlphaLoss, stats.MeanQ, stats.Entropy);
                 metrics.Write(record);
+                board.WriteScalars(done, ScalarTags.From(record));
                 _onMetrics?.Invoke(record);
                 lastLogTime = now; lastLogStep = done; lastLogUpdates = learner.UpdateCount;
             }
