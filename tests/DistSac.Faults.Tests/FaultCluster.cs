@@ -1,3 +1,4 @@
+using DistSac.Observability;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using DistSac.Integration.Tests;
