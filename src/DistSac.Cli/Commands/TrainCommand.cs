@@ -58,7 +58,7 @@ public static class TrainCommand
                 sac = sac with { HiddenSizes = Microsoft.Extensions.Configuration.ConfigurationBinder.Get<int[]>(configuration.GetSection("Sac:HiddenSizes")) ?? sac.HiddenSizes };
 
             var progress = new ProgressLine();
-            var trainer = new SingleProcessTrainer(train, sac, m => progress.Update(Format(m)));   // validates first
+            var trainer = new SingleProcessTrainer(train, sac, m => progress.Update(Format(m, train.Steps)));   // validates first
             Console.WriteLine(EnvironmentDefaults.Describe(envId));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"using: {train.Steps} steps, seed {train.Seed}, learning rates actor {sac.ActorLearningRate:G} critic {sac.CriticLearningRate:G} alpha {sac.AlphaLearningRate:G}, {new ExplorationSettings(train.ExplorationNoise, train.NoiseCorrelationSteps)}"));
@@ -74,13 +74,14 @@ public static class TrainCommand
                 Console.Error.WriteLine($"error: {error}. Free space or fix the folder's permissions (--runs-root).");
                 return Task.FromResult(1);
             }
-            return Task.FromResult(cancellationToken.IsCancellationRequested ? 130 : 0);
+            // Stopped by Ctrl-C or SIGTERM is a normal end (README's exit codes): the run directory holds what was done.
+            return Task.FromResult(0);
         });
         return command;
     }
 
-    private static string Format(TrainMetrics m) => string.Create(CultureInfo.InvariantCulture,
-        $"step {m.Step,7} | return {Fmt(m.EpisodeReturn),8} | eval {Fmt(m.EvalReturn),8} | alpha {m.Alpha:F3} | q-loss {m.CriticLoss:F3} | pi-loss {m.ActorLoss:F2} | {m.StepsPerS,6:F0} steps/s | {m.UpdatesPerS,6:F0} upd/s");
+    private static string Format(TrainMetrics m, long steps) => string.Create(CultureInfo.InvariantCulture,
+        $"step {ProgressLine.OfTotal(m.Step, steps, m.StepsPerS)} | return {Fmt(m.EpisodeReturn),8} | eval {Fmt(m.EvalReturn),8} | alpha {m.Alpha:F3} | q-loss {m.CriticLoss:F3} | pi-loss {m.ActorLoss:F2} | {m.StepsPerS,6:F0} steps/s | {m.UpdatesPerS,6:F0} upd/s");
 
     private static string Fmt(double? v) => v is { } x && !double.IsNaN(x) ? x.ToString("F1", CultureInfo.InvariantCulture) : "-";
 }

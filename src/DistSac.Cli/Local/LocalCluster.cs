@@ -201,7 +201,7 @@ public sealed class LocalCluster
         throw new FileNotFoundException($"'{_options.RedisServer}' was not found on PATH; install it (make deps, or apt-get install redis-server) or pass --redis-server PATH.");
     }
 
-    private static string? ProgressLine(RunDirectory run)
+    private string? ProgressLine(RunDirectory run)
     {
         if (!File.Exists(run.MetricsPath)) return null;
         string? last = null;
@@ -215,7 +215,7 @@ public sealed class LocalCluster
             double D(string k) => r.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
             var eval = double.IsNaN(D("eval_return")) ? "-" : D("eval_return").ToString("F1", CultureInfo.InvariantCulture);
             return string.Create(CultureInfo.InvariantCulture,
-                $"progress: env steps {D("env_steps"):F0} | {D("env_steps_per_s"):F0} env steps/s | {D("updates_per_s"):F0} updates/s | replay fill {D("replay_fill"):F0} | staleness {D("staleness_mean"):F0} mean, {D("staleness_max"):F0} max | eval {eval}");
+                $"progress: env steps {Commands.ProgressLine.OfTotal(D("env_steps"), _options.Steps, D("env_steps_per_s"))} | {D("env_steps_per_s"):F0} env steps/s | {D("updates_per_s"):F0} updates/s | replay fill {D("replay_fill"):F0} | staleness {D("staleness_mean"):F0} mean, {D("staleness_max"):F0} max | eval {eval}");
         }
         catch (JsonException) { return null; }
     }
