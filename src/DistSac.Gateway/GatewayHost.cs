@@ -175,6 +175,7 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton<MalformedRequestLog>();
         services.AddSingleton<WeightsFollower>();
         services.AddHostedService(sp => sp.GetRequiredService<WeightsFollower>());
+        services.AddHostedService<LearnerProgressFollower>();
         services.AddHostedService<GatewayStatusReporter>();
         services.AddSingleton<GatewayReadiness>();
         services.AddSingleton<GatewayMetrics>();
@@ -185,11 +186,11 @@ public sealed class GatewayHost : IAsyncDisposable
 
     private static async Task<ReplayProgress> ReadProgressAsync(ShardedReplay shards, CancellationToken ct)
     {
-        var learner = shards.ReadLearnerProgressAsync(ct);
+        var learner = shards.ReadLearnerStateAsync(ct);
         var stats = shards.ReadStatsAsync(ct);
         await Task.WhenAll(learner, stats).ConfigureAwait(false);
-        var (updates, version) = await learner.ConfigureAwait(false);
-        return new ReplayProgress(updates, version, (await stats.ConfigureAwait(false)).TotalInserted);
+        var l = await learner.ConfigureAwait(false);
+        return new ReplayProgress(l.Updates, l.WeightsVersion, (await stats.ConfigureAwait(false)).TotalInserted, l.Finished);
     }
 
     /// <summary>The <paramref name="index"/>-th address as Kestrel reports it, unaltered; "localhost" binds both loopback addresses.</summary>

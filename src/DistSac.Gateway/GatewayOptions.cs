@@ -69,8 +69,11 @@ public sealed record GatewayOptions
     /// </summary>
     public int MaxHoldMs { get; init; }
 
-    /// <summary>Age after which the shared snapshot of learner progress and total inserted is re-read from Redis.</summary>
-    public int ProgressPollMs { get; init; } = 5;
+    /// <summary>
+    /// Held pushes wake when the learner publishes progress (pub/sub); this is the safety net for a lost message: a held
+    /// push re-reads progress from Redis after this long without one.
+    /// </summary>
+    public int ProgressReconcileMs { get; init; } = 1000;
 
     /// <summary>How often the weights follower re-checks the published version in case a pub/sub message was lost.</summary>
     public int WeightsReconcileMs { get; init; } = 1000;
@@ -93,7 +96,7 @@ public sealed record GatewayOptions
         Require(double.IsFinite(RateLimitTolerance) && RateLimitTolerance >= 0, nameof(RateLimitTolerance), RateLimitTolerance, ">= 0");
         Require(RateLimitMinTransitions >= -1, nameof(RateLimitMinTransitions), RateLimitMinTransitions, ">= 0, or -1 for the run's warm-up length");
         Require(MaxHoldMs >= 0, nameof(MaxHoldMs), MaxHoldMs, ">= 0 (0 holds until allowed or the call ends)");
-        Require(ProgressPollMs is >= 1 and <= 10_000, nameof(ProgressPollMs), ProgressPollMs, "in [1, 10000]");
+        Require(ProgressReconcileMs is >= 1 and <= 60_000, nameof(ProgressReconcileMs), ProgressReconcileMs, "in [1, 60000]");
         Require(WeightsReconcileMs is >= 10 and <= 600_000, nameof(WeightsReconcileMs), WeightsReconcileMs, "in [10, 600000]");
         Require(double.IsFinite(MaxAbsValue) && MaxAbsValue > 0 && MaxAbsValue <= float.MaxValue, nameof(MaxAbsValue), MaxAbsValue, "> 0 and at most float32 max (3.4e38)");
         Require(StatusLogIntervalMs >= 0, nameof(StatusLogIntervalMs), StatusLogIntervalMs, ">= 0 (0 turns the log line off)");

@@ -8,8 +8,11 @@ public readonly record struct Admission(bool Admitted, int Reserved, string? Rea
 
 /// <summary>
 /// The gateway half of the rate limiter (Reverb's SampleToInsertRatio): before a batch is stored, wait while the workers
-/// are ahead of the learner's updates-per-transition ratio. Waiting is polling the shared progress snapshot, so held
-/// pushes cost Redis one read per poll interval in total. Nothing is stored while a push is held, so giving up
+/// are ahead of the learner's updates-per-transition ratio. A held push sleeps until the shared progress changes (the
+/// learner's progress message, see <see cref="LearnerProgressFollower"/>) or, as the safety net for a lost message,
+/// <c>ProgressReconcileMs</c> passes; so held pushes cost nothing while the learner is idle but one Redis read per
+/// reconcile interval in total. Once the learner marked training finished, nothing is held (the run's last pushes are
+/// acknowledged at once and workers stop without waiting). Nothing is stored while a push is held, so giving up
 /// (cancellation, deadline, <c>MaxHoldMs</c>) is always safe to retry with the same sequence number.
 /// </summary>
 public sealed class InsertAdmission
@@ -18,7 +21,10 @@ public sealed class InsertAdmission
     private readonly ReplayProgressMonitor _monitor;
     private readonly GatewayCounters _counters;
     private readonly TimeProvider _time;
-    private readonly TimeSpan _poll;
+    /// <summary>Oldest reading a decision may use: a push arriving with traffic flowing re-reads other gateways' inserts this often.</summary>
+    private static readonly TimeSpan FreshReading = TimeSpan.FromMilliseconds(100);
+    private readonly TimeSpan _reconcile;
+    private readonly TimeSpan _maxAge;
     private readonly Func<ReplayProgress, int, bool> _allowed;
     private volatile SamplesPerInsertRateLimiter? _limiter;
     private long _limiterMinTransitions = long.MinValue;
@@ -29,7 +35,8 @@ public sealed class InsertAdmission
         _monitor = monitor;
         _counters = counters;
         _time = time ?? TimeProvider.System;
-        _poll = TimeSpan.FromMilliseconds(options.ProgressPollMs);
+        _reconcile = TimeSpan.FromMilliseconds(options.ProgressReconcileMs);
+        _maxAge = _reconcile < FreshReading ? _reconcile : FreshReading;
         _allowed = Allowed; // one delegate for the life of the gateway: no allocation per push
     }
 
@@ -45,7 +52,8 @@ public sealed class InsertAdmission
         {
             while (true)
             {
-                var progress = await _monitor.GetAsync(_poll, ct).ConfigureAwait(false);
+                var changed = _monitor.Changed; // taken before the check, so a change during it still wakes this push
+                var progress = await _monitor.GetAsync(_maxAge, ct).ConfigureAwait(false);
                 if (_monitor.TryReserve(transitions, _allowed))
                     return new Admission(true, transitions, null);
                 if (heldSince == 0)
@@ -53,14 +61,20 @@ public sealed class InsertAdmission
                     heldSince = Stopwatch.GetTimestamp();
                     _counters.HoldStarted();
                 }
-                if (_options.MaxHoldMs > 0 && Stopwatch.GetElapsedTime(heldSince).TotalMilliseconds >= _options.MaxHoldMs)
+                var wait = _reconcile;
+                if (_options.MaxHoldMs > 0)
+                {
+                    var left = TimeSpan.FromMilliseconds(_options.MaxHoldMs) - Stopwatch.GetElapsedTime(heldSince);
+                    if (left < wait) wait = left;
+                }
+                if (wait <= TimeSpan.Zero)
                 {
                     _counters.HoldTimeout();
                     return new Admission(false, 0,
                         $"held {_options.MaxHoldMs} ms by the rate limiter: {limiter.Reason(progress.Updates, progress.TotalInserted)}. " +
                         "Nothing was stored; retry with the same sequence (is the learner running?).");
                 }
-                await Task.Delay(_poll, _time, ct).ConfigureAwait(false);
+                await WakeSignal.WaitAsync(changed, wait, _time, ct).ConfigureAwait(false);
             }
         }
         finally
@@ -70,7 +84,7 @@ public sealed class InsertAdmission
     }
 
     private bool Allowed(ReplayProgress progress, int transitions) =>
-        _limiter!.WorkersMayInsert(progress.Updates, progress.TotalInserted, transitions);
+        progress.LearnerFinished || _limiter!.WorkersMayInsert(progress.Updates, progress.TotalInserted, transitions);
 
     private SamplesPerInsertRateLimiter LimiterFor(long minTransitions)
     {

@@ -1,7 +1,10 @@
+using DistSac.Replay;
+
 namespace DistSac.Gateway;
 
 /// <summary>Learner updates, latest weights version and transitions stored run-wide, as one consistent-enough reading.</summary>
-public readonly record struct ReplayProgress(long Updates, long WeightsVersion, long TotalInserted);
+/// <param name="LearnerFinished">The learner marked training finished: nothing is held for it any more.</param>
+public readonly record struct ReplayProgress(long Updates, long WeightsVersion, long TotalInserted, bool LearnerFinished = false);
 
 /// <summary>
 /// The gateway's shared view of run progress. Any number of concurrent pushes ask for it, but Redis is read at most
@@ -9,10 +12,13 @@ public readonly record struct ReplayProgress(long Updates, long WeightsVersion, 
 /// task (single flight), so a thousand held pushes cost one read per poll interval, not a thousand.
 /// Between reads the estimate adds what this gateway stored or has admitted since, so a burst of pushes released at the
 /// same moment cannot all pass the rate limiter on one stale number.
+/// The learner's part of the reading also moves by notification (<see cref="ApplyLearnerProgress"/>, fed by the learner
+/// channel), and <see cref="Changed"/> wakes held pushes when it does: they wait on that, not on a poll.
 /// </summary>
 public sealed class ReplayProgressMonitor : IDisposable
 {
     private sealed record Reading(ReplayProgress Progress, long StartedAt, long CompletedLocalAtStart);
+    private sealed record Message(LearnerProgress Progress, long Number);
 
     private readonly Func<CancellationToken, Task<ReplayProgress>> _read;
     private readonly TimeProvider _time;
@@ -22,12 +28,20 @@ public sealed class ReplayProgressMonitor : IDisposable
     private Task<Reading>? _refresh;
     private long _completedLocal; // transitions this gateway has stored
     private long _inFlight;       // transitions admitted by the rate limiter, not yet stored or abandoned
+    private Message? _message;    // the latest learner progress message, numbered in arrival order
+    private readonly WakeSignal _changed = new();
 
     public ReplayProgressMonitor(Func<CancellationToken, Task<ReplayProgress>> read, TimeProvider? time = null)
     {
         _read = read;
         _time = time ?? TimeProvider.System;
     }
+
+    /// <summary>
+    /// Completes when the estimate may now admit more than before: the learner's progress moved (message or read), or
+    /// a reserved push stored less than it reserved. Take it before checking, then await it.
+    /// </summary>
+    public Task Changed => _changed.Next;
 
     /// <summary>Number of reads that went to the source (for tests and diagnostics).</summary>
     public long Reads { get; private set; }
@@ -84,6 +98,26 @@ public sealed class ReplayProgressMonitor : IDisposable
         // Add before subtract so a concurrent estimate never dips below the truth.
         if (stored != 0) Interlocked.Add(ref _completedLocal, stored);
         if (reserved != 0) Interlocked.Add(ref _inFlight, -reserved);
+        if (reserved > stored) _changed.Set(); // room freed that no insert took: a held push may fit now
+    }
+
+    /// <summary>
+    /// Takes the learner's part of the reading from a progress message (the learner writes the hash before it
+    /// publishes, so a message is never ahead of Redis). Total inserted stays from the last read plus local counts.
+    /// </summary>
+    public void ApplyLearnerProgress(LearnerProgress learner)
+    {
+        bool moved;
+        lock (_gate)
+        {
+            _message = new Message(learner, (_message?.Number ?? 0) + 1);
+            var reading = _reading;
+            if (reading is null) return; // the first read takes it (RefreshAsync)
+            var progress = WithLearner(reading.Progress, learner);
+            moved = LearnerMoved(reading.Progress, progress);
+            Volatile.Write(ref _reading, reading with { Progress = progress });
+        }
+        if (moved) _changed.Set();
     }
 
     private ReplayProgress Estimate(Reading reading)
@@ -98,13 +132,29 @@ public sealed class ReplayProgressMonitor : IDisposable
     {
         long startedAt = _time.GetTimestamp();
         long completedAtStart = Volatile.Read(ref _completedLocal);
+        long messageAtStart = Volatile.Read(ref _message)?.Number ?? 0;
         // One caller's cancellation must not fail the read the others are waiting on, so it runs on the monitor's lifetime.
         var progress = await _read(_lifetime.Token).ConfigureAwait(false);
         Reads++;
-        var reading = new Reading(progress, startedAt, completedAtStart);
-        Volatile.Write(ref _reading, reading);
+        Reading reading;
+        bool moved;
+        lock (_gate)
+        {
+            // A message that arrived while the read was under way may be newer than what the read saw: keep it.
+            if (_message is { } m && m.Number > messageAtStart) progress = WithLearner(progress, m.Progress);
+            reading = new Reading(progress, startedAt, completedAtStart);
+            moved = _reading is null || LearnerMoved(_reading.Progress, progress);
+            Volatile.Write(ref _reading, reading);
+        }
+        if (moved) _changed.Set();
         return reading;
     }
+
+    private static ReplayProgress WithLearner(ReplayProgress progress, LearnerProgress learner) =>
+        progress with { Updates = learner.Updates, WeightsVersion = learner.WeightsVersion, LearnerFinished = learner.Finished };
+
+    private static bool LearnerMoved(ReplayProgress before, ReplayProgress after) =>
+        after.Updates != before.Updates || after.LearnerFinished != before.LearnerFinished;
 
     public void Dispose()
     {

@@ -57,7 +57,7 @@ public sealed partial class DistributedLearner
         var saved = checkpoints.TrySave(learner, envSteps);
         try
         {
-            await PublishWeightsAsync(replay, learner, stopped ? bounded.Token : CancellationToken.None);
+            await PublishWeightsAsync(replay, learner, stopped ? bounded.Token : CancellationToken.None, finished: !stopped);
             Exporter.Published(WeightsVersion(learner));
         }
         catch (Exception e) when (stopped && e is ReplayUnavailableException or OperationCanceledException)

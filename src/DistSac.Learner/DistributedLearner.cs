@@ -97,6 +97,8 @@ public sealed partial class DistributedLearner
         var bounds = EnvironmentBounds.For(spec, RecordBounds.DefaultMaxAbsValue);
         var screen = new BatchScreen(record.RecordBytes, r => bounds.Validate(r, 1), _logger);
         var badUpdates = new BadUpdateGuard(_options.MaxConsecutiveBadUpdates);
+        var inserts = new WakeSignal();
+        await using var insertMessages = await UntilAvailableAsync(c => replay.SubscribeInsertsAsync(_ => inserts.Set(), c), ct);
         long targetUpdates = limiter.Enabled ? (long)Math.Ceiling((_options.Steps - limiter.MinTransitionsToSample) * limiter.UpdatesPerTransition) : long.MaxValue;
 
         try
@@ -113,8 +115,7 @@ public sealed partial class DistributedLearner
                     var waitStart = loop.Clock.Elapsed;
                     loop.LastWaitReason = limiter.Reason(learner.UpdateCount, inserted);
                     Exporter.Waiting(inserted < Math.Max(limiter.MinTransitionsToSample, 1) ? LearnerExporter.WarmupReason : LearnerExporter.LearnerAheadReason);
-                    await Task.Delay(2, ct);
-                    loop.Stats = await UntilAvailableAsync(replay.ReadStatsAsync, ct);
+                    await WaitForInsertsAsync(replay, limiter, learner, loop, inserts, ct);
                     loop.RateLimiterWait += loop.Clock.Elapsed - waitStart;
                     if (loop.Clock.Elapsed - loop.LastLogTime > TimeSpan.FromSeconds(5)) await LogProgressAsync(replay, learner, loop, metrics, null, ct);
                     continue;
@@ -227,14 +228,15 @@ public sealed partial class DistributedLearner
         return true;
     }
 
-    private async Task PublishWeightsAsync(ShardedReplay replay, SacLearner learner, CancellationToken ct)
+    /// <param name="finished">Training ended normally: gateways stop holding pushes, so workers finish without waiting.</param>
+    private async Task PublishWeightsAsync(ShardedReplay replay, SacLearner learner, CancellationToken ct, bool finished = false)
     {
         // Skipped steps keep the weights finite; this is the last line that keeps a poisoned actor from the workers.
         if (!learner.ParametersAreFinite())
             throw new LearnerDivergedException($"update {learner.UpdateCount}: the networks hold NaN or infinite values; nothing was published. The last good checkpoint is kept.");
         var weights = ActorExport.ToActorWeights(learner.Actor, WeightsVersion(learner));
         await replay.PublishWeightsAsync(weights.Version, weights.ToBytes(), ct);
-        await replay.PublishLearnerProgressAsync(learner.UpdateCount, weights.Version, ct);
+        await replay.PublishLearnerProgressAsync(new LearnerProgress(learner.UpdateCount, weights.Version, finished), ct);
     }
 
     /// <summary>Copies the float part of each record into the batch row and accumulates policy staleness.</summary>

@@ -4,7 +4,7 @@ namespace DistSac.Replay;
 /// The server-side chunk insert: one EVALSHA, so a chunk is wholly stored or not at all and no other client sees
 /// a half-written chunk. KEYS: data hash, state hash, sequence hash, per-worker count hash.
 /// ARGV: worker id, lane ("worker incarnation"), sequence, the lane's previous sequence (sequence - shard count, or ""
-/// when there is none), capacity, record...
+/// when there is none), capacity, the shard's inserted channel, record...
 /// Returns {stored, status, shard total inserted, lane sequence}: status 0 stored, 1 duplicate (lane sequence = the
 /// lane's last), 2 gap (lane sequence = the lane's last; the expected one is last + shard count), 3 older than the
 /// lane's first (lane sequence = that first).
@@ -35,7 +35,7 @@ internal static class InsertScript
         local data, state, seqs, counts = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
         local worker, lane, sequence, previous = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
         local capacity = tonumber(ARGV[5])
-        local n = #ARGV - 5
+        local n = #ARGV - 6
         -- Canonical decimals (no sign, no leading zeros): shorter is smaller, equal lengths compare digit by digit.
         local function less(a, b)
           if #a ~= #b then return #a < #b end
@@ -72,7 +72,7 @@ internal static class InsertScript
         local k = 0
         for i = first, n do
           args[k + 1] = string.format('%d', (cursor + i - 1) % capacity)
-          args[k + 2] = ARGV[5 + i]
+          args[k + 2] = ARGV[6 + i]
           k = k + 2
           if k >= 2 * __PER_HSET__ then
             redis.call('HSET', data, unpack(args, 1, k))
@@ -87,11 +87,13 @@ internal static class InsertScript
           'total', string.format('%d', total), 'capacity', ARGV[5])
         redis.call('HSET', seqs, lane, laneFirst .. ' ' .. sequence)
         redis.call('HINCRBY', counts, worker, n)
+        -- Wakes a learner waiting for transitions (no subscriber: a dictionary lookup, nothing sent).
+        redis.call('PUBLISH', ARGV[6], string.format('%d', total))
         return {n - first + 1, 0, total, sequence}
         """;
 
     /// <summary>Number of ARGV entries before the records.</summary>
-    public const int HeaderArguments = 5;
+    public const int HeaderArguments = 6;
 
     public static string Text { get; } = Source.Replace("__PER_HSET__", ReplayLimits.RecordsPerHset.ToString(), StringComparison.Ordinal);
 }

@@ -18,6 +18,7 @@ internal sealed class ReplayShard : IAsyncDisposable
         Sequences = RunKeys.ShardSequences(runId, index);
         WorkerCounts = RunKeys.ShardWorkerCounts(runId, index);
         InsertKeys = [Data, State, Sequences, WorkerCounts];
+        InsertedChannel = RunKeys.ShardInsertedChannel(runId, index);
     }
 
     public int Index { get; }
@@ -29,6 +30,8 @@ internal sealed class ReplayShard : IAsyncDisposable
     public RedisKey Sequences { get; }
     public RedisKey WorkerCounts { get; }
     public RedisKey[] InsertKeys { get; }
+    /// <summary>The channel the insert script PUBLISHes the shard's total on (an ARGV: channels are not keys).</summary>
+    public RedisValue InsertedChannel { get; }
 
     public static async Task<ReplayShard> ConnectAsync(int index, string endpoint, ReplayOptions options, CancellationToken ct)
     {

@@ -25,8 +25,11 @@ public static class RunKeys
     /// <summary>Pub/sub channel: the new weights version (decimal) after every publish.</summary>
     public static string WeightsChannel(string runId) => Prefix(runId) + "weights:channel";
 
-    /// <summary>Hash: "updates", "version", "updated_at" (unix ms) of the learner.</summary>
+    /// <summary>Hash: "updates", "version", "finished" (0/1), "updated_at" (unix ms) of the learner.</summary>
     public static string Learner(string runId) => Prefix(runId) + "learner";
+
+    /// <summary>Pub/sub channel on shard 0: "updates version finished" after every write of <see cref="Learner"/>.</summary>
+    public static string LearnerChannel(string runId) => Prefix(runId) + "learner:channel";
 
     /// <summary>Hash: worker id -> last seen (unix ms).</summary>
     public static string Workers(string runId) => Prefix(runId) + "workers";
@@ -45,6 +48,9 @@ public static class RunKeys
 
     /// <summary>Hash on shard i: worker id -> transitions it inserted into shard i, ever (duplicates not counted).</summary>
     public static string ShardWorkerCounts(string runId, int shard) => ShardPrefix(runId, shard) + "workers";
+
+    /// <summary>Pub/sub channel on shard i: the shard's total inserted (decimal) after every insert that stored something.</summary>
+    public static string ShardInsertedChannel(string runId, int shard) => ShardPrefix(runId, shard) + "inserted:channel";
 
     /// <summary>Throws <see cref="ArgumentException"/> unless the run id is 1..128 characters of [A-Za-z0-9_.-].</summary>
     public static void ValidateRunId(string runId)

@@ -9,8 +9,9 @@ public sealed partial class ShardedReplay
     private static readonly RedisValue ActorField = "actor";
     private static readonly RedisValue UpdatesField = "updates";
     private static readonly RedisValue UpdatedAtField = "updated_at";
+    private static readonly RedisValue FinishedField = "finished";
     private static readonly RedisValue[] WeightsFields = [VersionField, ActorField];
-    private static readonly RedisValue[] LearnerFields = [UpdatesField, VersionField];
+    private static readonly RedisValue[] LearnerFields = [UpdatesField, VersionField, FinishedField];
 
     // Atomic: the next incarnation is above the last one issued and at least the caller's clock (unix ms), so a worker
     // id's incarnations keep growing even after shard 0 restarted empty and forgot them (as long as clocks move forward).
@@ -100,21 +101,42 @@ public sealed partial class ShardedReplay
     }
 
     /// <summary>Stores the learner's update count and last published weights version, with the time (unix ms).</summary>
-    public async Task PublishLearnerProgressAsync(long updates, long weightsVersion, CancellationToken ct)
+    public Task PublishLearnerProgressAsync(long updates, long weightsVersion, CancellationToken ct) =>
+        PublishLearnerProgressAsync(new LearnerProgress(updates, weightsVersion, Finished: false), ct);
+
+    /// <summary>
+    /// Stores the learner's progress (HSET, the durable copy readers reconcile from), then PUBLISHes it on the run's
+    /// learner channel, so gateways holding pushes wake at once instead of polling (<see cref="SubscribeLearnerProgressAsync"/>).
+    /// </summary>
+    public async Task PublishLearnerProgressAsync(LearnerProgress progress, CancellationToken ct)
     {
-        var entries = new HashEntry[] { new(UpdatesField, updates), new(VersionField, weightsVersion), new(UpdatedAtField, NowMs()) };
+        var entries = new HashEntry[]
+        {
+            new(UpdatesField, progress.Updates), new(VersionField, progress.WeightsVersion),
+            new(FinishedField, progress.Finished ? 1 : 0), new(UpdatedAtField, NowMs()),
+        };
         await Shard0.Guard(Shard0.Database.HashSetAsync(RunKeys.Learner(Options.RunId), entries), ct).ConfigureAwait(false);
+        await Shard0.Guard(Shard0.Database.PublishAsync(LearnerChannel, progress.Format()), ct).ConfigureAwait(false);
     }
 
     /// <summary>(0, 0) until the learner has published progress.</summary>
     public async Task<(long Updates, long WeightsVersion)> ReadLearnerProgressAsync(CancellationToken ct)
     {
+        var progress = await ReadLearnerStateAsync(ct).ConfigureAwait(false);
+        return (progress.Updates, progress.WeightsVersion);
+    }
+
+    /// <summary>Updates, weights version and whether training finished; (0, 0, false) until the learner has published progress.</summary>
+    public async Task<LearnerProgress> ReadLearnerStateAsync(CancellationToken ct)
+    {
         var v = await Shard0.Guard(Shard0.Database.HashGetAsync(RunKeys.Learner(Options.RunId), LearnerFields), ct).ConfigureAwait(false);
         var key = RunKeys.Learner(Options.RunId);
-        return (ParseCounter(v[0], 0, key, "updates"), ParseCounter(v[1], 0, key, "version"));
+        return new LearnerProgress(ParseCounter(v[0], 0, key, "updates"), ParseCounter(v[1], 0, key, "version"), ParseCounter(v[2], 0, key, "finished") != 0);
     }
 
     private RedisChannel WeightsChannel => RedisChannel.Literal(RunKeys.WeightsChannel(Options.RunId));
+
+    private RedisChannel LearnerChannel => RedisChannel.Literal(RunKeys.LearnerChannel(Options.RunId));
 
     private static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 

@@ -170,6 +170,7 @@ public sealed partial class ShardedReplay : IAsyncDisposable
         args[2] = sequence.ToString(CultureInfo.InvariantCulture);
         args[3] = sequence >= shards ? (sequence - shards).ToString(CultureInfo.InvariantCulture) : "";
         args[4] = metadata.CapacityPerShard;
+        args[5] = shard.InsertedChannel;
         for (int i = 0; i < count; i++)
             args[header + i] = records.Slice(i * recordBytes, recordBytes); // no copy: RedisValue wraps the slice
         var result = (RedisResult[])(await shard.EvalInsertAsync(args, ct).ConfigureAwait(false))!;

@@ -9,10 +9,10 @@ public sealed class GatewayOptionsTests
     [InlineData(-0.5, 0, 0, 5, "Gateway:RateLimit must be >= 0")]
     [InlineData(1, -1, 0, 5, "Gateway:RateLimitTolerance")]
     [InlineData(1, 0, -1, 5, "Gateway:MaxHoldMs")]
-    [InlineData(1, 0, 0, 0, "Gateway:ProgressPollMs")]
+    [InlineData(1, 0, 0, 0, "Gateway:ProgressReconcileMs")]
     public void Validate_NamesTheBadKey(double ratio, double tolerance, int maxHoldMs, int pollMs, string expected)
     {
-        var options = new GatewayOptions { RateLimit = ratio, RateLimitTolerance = tolerance, MaxHoldMs = maxHoldMs, ProgressPollMs = pollMs };
+        var options = new GatewayOptions { RateLimit = ratio, RateLimitTolerance = tolerance, MaxHoldMs = maxHoldMs, ProgressReconcileMs = pollMs };
 
         var error = Assert.Throws<ArgumentException>(options.Validate);
 

@@ -3,7 +3,7 @@ namespace DistSac.Gateway.Tests;
 public sealed class InsertAdmissionTests
 {
     // r = 1 update per transition, no warm-up, tolerance 1: a batch is admitted while inserted - updates <= 1.
-    private static readonly GatewayOptions Options = new() { RateLimit = 1, RateLimitTolerance = 1, RateLimitMinTransitions = 0, ProgressPollMs = 1 };
+    private static readonly GatewayOptions Options = new() { RateLimit = 1, RateLimitTolerance = 1, RateLimitMinTransitions = 0, ProgressReconcileMs = 1 };
 
     [Fact]
     public async Task WaitAsync_ABurstOfPushes_AdmitsOnlyWhatTheRatioAllows()

@@ -59,4 +59,60 @@ public sealed class ReplayProgressMonitorTests
 
         Assert.Equal(new ReplayProgress(1, 1, 1), second);
     }
+
+    [Fact]
+    public async Task ApplyLearnerProgress_MovesTheEstimateAndWakesWaiters_WithoutARead()
+    {
+        int reads = 0;
+        using var monitor = new ReplayProgressMonitor(_ => { Interlocked.Increment(ref reads); return Task.FromResult(new ReplayProgress(5, 1, 100)); });
+        await monitor.GetAsync(TimeSpan.FromMinutes(1), CancellationToken.None);
+        var changed = monitor.Changed;
+
+        monitor.ApplyLearnerProgress(new DistSac.Replay.LearnerProgress(Updates: 9, WeightsVersion: 2, Finished: false));
+
+        Assert.True(changed.IsCompleted);
+        Assert.Equal(new ReplayProgress(9, 2, 100), await monitor.GetAsync(TimeSpan.FromMinutes(1), CancellationToken.None));
+        Assert.Equal(1, reads);
+    }
+
+    [Fact]
+    public async Task ApplyLearnerProgress_ThatChangesNothing_DoesNotWakeWaiters()
+    {
+        using var monitor = new ReplayProgressMonitor(_ => Task.FromResult(new ReplayProgress(5, 1, 100)));
+        await monitor.GetAsync(TimeSpan.FromMinutes(1), CancellationToken.None);
+        var changed = monitor.Changed;
+
+        monitor.ApplyLearnerProgress(new DistSac.Replay.LearnerProgress(Updates: 5, WeightsVersion: 1, Finished: false));
+
+        Assert.False(changed.IsCompleted);
+    }
+
+    [Fact]
+    public async Task AMessageThatArrivesDuringARead_IsNotUndoneByTheReadsOlderResult()
+    {
+        var release = new TaskCompletionSource<ReplayProgress>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var monitor = new ReplayProgressMonitor(_ => release.Task);
+        var reading = monitor.GetAsync(TimeSpan.Zero, CancellationToken.None).AsTask();
+
+        monitor.ApplyLearnerProgress(new DistSac.Replay.LearnerProgress(Updates: 50, WeightsVersion: 2, Finished: true));
+        release.SetResult(new ReplayProgress(Updates: 40, WeightsVersion: 1, TotalInserted: 100)); // read before the message
+
+        Assert.Equal(new ReplayProgress(50, 2, 100, LearnerFinished: true), await reading);
+    }
+
+    [Fact]
+    public async Task Complete_ThatStoresLessThanItReserved_WakesWaiters()
+    {
+        using var monitor = new ReplayProgressMonitor(_ => Task.FromResult(new ReplayProgress(0, 0, 0)));
+        await monitor.GetAsync(TimeSpan.FromMinutes(1), CancellationToken.None);
+        Assert.True(monitor.TryReserve(4, (_, _) => true));
+        var changed = monitor.Changed;
+
+        monitor.Complete(reserved: 4, stored: 4);
+        Assert.False(changed.IsCompleted);
+        Assert.True(monitor.TryReserve(4, (_, _) => true));
+        monitor.Complete(reserved: 4, stored: 0); // a duplicate: the room it held is free again
+
+        Assert.True(changed.IsCompleted);
+    }
 }

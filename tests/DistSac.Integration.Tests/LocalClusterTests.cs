@@ -58,6 +58,26 @@ public sealed class LocalClusterTests : IDisposable
         foreach (var pid in children) Assert.False(DistSacProcess.IsAlive(pid), $"child {pid} survived");
     }
 
+    [Fact]
+    public async Task ANormalEnd_StopsTheWorkersWithoutWaitingForAcknowledgements()
+    {
+        // 600 steps after a 200-transition warm-up: a short run that ends by itself. The learner marks the run finished,
+        // so the gateway stops holding the workers' last pushes and their shutdown flush is acknowledged at once.
+        await using var local = DistSacProcess.Start(["local", "--workers", "2", "--shards", "1", "--steps", "600", "--warmup", "200",
+            "--eval-interval", "1000000", "--runs-root", _runs, "--run-id", "normalend", "--learner-threads", "1"]);
+
+        var exit = await local.WaitForExitAsync(TimeSpan.FromSeconds(300));
+
+        Assert.True(exit == 0, $"exit {exit}:\n{local.Output}");
+        Assert.DoesNotContain("Gave up delivering", local.Output, StringComparison.Ordinal);
+        foreach (var worker in new[] { "worker-0", "worker-1" })
+        {
+            var log = File.ReadAllText(Path.Combine(_runs, "normalend", "logs", worker + ".log"));
+            Assert.DoesNotContain("Gave up delivering", log, StringComparison.Ordinal);
+            Assert.Contains($"Worker {worker} stopped", log, StringComparison.Ordinal);
+        }
+    }
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
     private static extern int Kill(int pid, int signal);
 

@@ -18,7 +18,7 @@ public static partial class DistributedBenchCommand
     private const int SampleBatch = 256;
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    public static IEnumerable<Command> Create() => [Sample(), Ingest(), EndToEnd(), Scale()];
+    public static IEnumerable<Command> Create() => [Sample(), Ingest(), EndToEnd(), Scale(), GatewayIdle(), LocalVsLearner()];
 
     private static Command Sample()
     {

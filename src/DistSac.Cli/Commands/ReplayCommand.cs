@@ -23,7 +23,7 @@ public static class ReplayCommand
             new("--rate-limit-tolerance", "Gateway:RateLimitTolerance", "Updates the learner may owe before pushes are held; the learner's --rate-limit-tolerance (default 256).", typeof(double)),
             new("--rate-limit-min-transitions", "Gateway:RateLimitMinTransitions", "Transitions stored freely before the ratio applies (-1 = the run's warm-up, the default).", typeof(long)),
             new("--max-hold-ms", "Gateway:MaxHoldMs", "Longest a push is held before ResourceExhausted (0 = until allowed or the call's deadline, the default).", typeof(int)),
-            new("--progress-poll-ms", "Gateway:ProgressPollMs", "How often held pushes re-read learner progress, one read shared by all (default 5).", typeof(int)),
+            new("--progress-reconcile-ms", "Gateway:ProgressReconcileMs", "Held pushes wake on the learner's progress messages; without one they re-read progress after this long (default 1000).", typeof(int)),
             new("--weights-reconcile-ms", "Gateway:WeightsReconcileMs", "Re-check of the published weights version in case pub/sub lost one (default 1000).", typeof(int)),
             new("--status-log-interval-ms", "Gateway:StatusLogIntervalMs", "Interval of the counters log line (default 10000; 0 = off).", typeof(int)),
             new("--run-id", "Replay:RunId", "Run id; Redis keys are distsac:<run>:... (default 'default').", typeof(string)),
