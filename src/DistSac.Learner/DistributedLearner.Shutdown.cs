@@ -48,7 +48,7 @@ public sealed partial class DistributedLearner
         }
         else
         {
-            final = TorchPolicyEvaluator.Evaluate(learner.Actor, _options.Env, _options.EvalEpisodes, _options.Seed + 1_000_003, device);
+            final = TorchPolicyEvaluator.Evaluate(learner.Actor, _options.Env, _options.EvalEpisodes, TorchPolicyEvaluator.EvaluationSeed(_options.Seed), device);
             loop.LastEvaluation = final;
         }
         var envSteps = loop.Stats?.TotalInserted ?? 0;

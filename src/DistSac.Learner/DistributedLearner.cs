@@ -108,7 +108,7 @@ public sealed partial class DistributedLearner
                 if (loop.ShouldCheckRun()) await UntilAvailableAsync(c => RestoreRunIfLostAsync(replay, metadata, learner, c), ct);
                 if (loop.ShouldRefreshStats(learner.UpdateCount)) loop.Stats = await UntilAvailableAsync(replay.ReadStatsAsync, ct);
                 var inserted = loop.Stats?.TotalInserted ?? 0;
-                if (inserted >= _options.Steps && learner.UpdateCount >= Math.Min(targetUpdates, long.MaxValue)) break;
+                if (inserted >= _options.Steps && learner.UpdateCount >= targetUpdates) break;
                 if (!limiter.LearnerMayUpdate(learner.UpdateCount, inserted))
                 {
                     if (!limiter.Enabled && inserted >= _options.Steps) break;
@@ -154,7 +154,7 @@ public sealed partial class DistributedLearner
                 EvaluationResult? evaluation = null;
                 if (updates % _options.EvalInterval == 0)
                 {
-                    evaluation = TorchPolicyEvaluator.Evaluate(learner.Actor, _options.Env, _options.EvalEpisodes, _options.Seed + 1_000_003, device);
+                    evaluation = TorchPolicyEvaluator.Evaluate(learner.Actor, _options.Env, _options.EvalEpisodes, TorchPolicyEvaluator.EvaluationSeed(_options.Seed), device);
                     loop.LastEvaluation = evaluation;
                     if (loop.FirstStepReaching is null && _options.StopAtEvalReturn is { } goal && evaluation.Value.MeanReturn >= goal)
                         loop.FirstStepReaching = inserted;

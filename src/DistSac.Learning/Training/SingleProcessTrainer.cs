@@ -122,7 +122,7 @@ public sealed class SingleProcessTrainer
             bool evalNow = done % _train.EvalInterval == 0 || done == _train.Steps;
             if (evalNow)
             {
-                lastEval = TorchPolicyEvaluator.Evaluate(learner.Actor, _train.Env, _train.EvalEpisodes, _train.Seed + 1_000_003, device);
+                lastEval = TorchPolicyEvaluator.Evaluate(learner.Actor, _train.Env, _train.EvalEpisodes, TorchPolicyEvaluator.EvaluationSeed(_train.Seed), device);
                 if (firstStepReaching is null && _train.StopAtEvalReturn is { } goal && lastEval.Value.MeanReturn >= goal) firstStepReaching = done;
             }
             if (evalNow || done % _train.LogInterval == 0)
@@ -141,7 +141,7 @@ public sealed class SingleProcessTrainer
             if (evalNow && firstStepReaching is not null) { step++; break; }
         }
 
-        var final = lastEval ?? TorchPolicyEvaluator.Evaluate(learner.Actor, _train.Env, _train.EvalEpisodes, _train.Seed + 1_000_003, device);
+        var final = lastEval ?? TorchPolicyEvaluator.Evaluate(learner.Actor, _train.Env, _train.EvalEpisodes, TorchPolicyEvaluator.EvaluationSeed(_train.Seed), device);
         string? checkpointError = null;
         try
         {

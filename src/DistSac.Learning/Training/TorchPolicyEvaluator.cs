@@ -26,6 +26,12 @@ public readonly record struct EvaluationResult(double MeanReturn, double StdRetu
 /// </summary>
 public static class TorchPolicyEvaluator
 {
+    /// <summary>
+    /// The seed of a run's evaluation episodes: offset from the run seed by a large prime, so evaluation starts never
+    /// coincide with the training episodes the workers derive from the same run seed.
+    /// </summary>
+    public static long EvaluationSeed(long runSeed) => runSeed + 1_000_003;
+
     public static EvaluationResult Evaluate(SquashedGaussianActor actor, string envId, int episodes, long seed, Device device)
     {
         int o = EnvironmentRegistry.GetSpec(envId).ObservationSize;
