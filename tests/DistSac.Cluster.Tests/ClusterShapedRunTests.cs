@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using DistSac.Deploy.Tests;
+using DistSac.Testing;
 using k8s.Models;
 using Xunit.Abstractions;
 
@@ -13,10 +14,11 @@ public sealed class PublishedImagesCollection : ICollectionFixture<PublishedImag
 }
 
 /// <summary>
-/// The rendered cpu overlay run as real processes, one network namespace per pod (see <see cref="LabCluster"/>):
-/// Pendulum-v1 trains while workers scale 1 -> 3, one worker and one gateway replica are SIGKILLed and the Deployments
-/// replace them; training must go on, the learner's metrics must count the workers, and every transition a worker had
-/// acknowledged must be in Redis.
+/// The rendered overlays run as real processes, one network namespace per pod (see <see cref="LabCluster"/>). Main
+/// scenario, overlays/tls (cpu + mutual TLS + bearer token between workers and gateways, with a CA and certificates
+/// made at test time): Pendulum-v1 trains while workers scale 1 -> 3, one worker and one gateway replica are SIGKILLed
+/// and the Deployments replace them; training must go on, the learner's metrics must count the workers, and every
+/// transition a worker had acknowledged must be in Redis. overlays/persistent (h2c + token): a Redis shard restart.
 /// </summary>
 [Collection(PublishedImagesCollection.Name)]
 [Trait("Category", "Cluster")]
@@ -30,10 +32,11 @@ public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestO
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
     [Fact]
-    public async Task Cpu_overlay_trains_through_scaling_and_kills_without_losing_an_acknowledged_transition()
+    public async Task Tls_overlay_trains_through_scaling_and_kills_without_losing_an_acknowledged_transition()
     {
-        var (overlay, runId, secret, root) = Prepare("cpu");
-        await using var cluster = new LabCluster(overlay, images, secret, root, Log);
+        using var pki = TestPki.Create();
+        var (overlay, runId, secret, secrets, root) = Prepare("tls", pki);
+        await using var cluster = new LabCluster(overlay, images, secrets, root, Log);
         try
         {
             int shards = overlay.OfKind<V1StatefulSet>().Single(s => $"StatefulSet/{s.Metadata.Name}" == Redis).Spec.Replicas ?? 1;
@@ -46,6 +49,8 @@ public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestO
             foreach (var pod in cluster.Pods) await cluster.WaitReadyAsync(pod, PhaseTimeout);
             await AssertLivenessProbesPassAsync(cluster);
             await AssertRootIsReadOnlyAsync(cluster, workers[0], root);
+            AssertNoSecretOnACommandLineOrInAnEnvironment(cluster, secrets);
+            await AssertGatewaysSpeakOnlyMutualTlsAsync(overlay, gateways, workers, secrets);
 
             // Phase 1: one worker feeds the learner.
             var m = await WaitForLearnerAsync(cluster, learner, "1 worker: 1,500 env steps and 300 updates",
@@ -117,8 +122,9 @@ public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestO
     [Fact]
     public async Task Persistent_overlay_brings_a_killed_redis_shard_back_with_every_acknowledged_transition()
     {
-        var (overlay, runId, secret, root) = Prepare("persistent");
-        await using var cluster = new LabCluster(overlay, images, secret, root, Log);
+        using var pki = TestPki.Create();
+        var (overlay, runId, secret, secrets, root) = Prepare("persistent", pki);
+        await using var cluster = new LabCluster(overlay, images, secrets, root, Log);
         try
         {
             int shards = overlay.OfKind<V1StatefulSet>().Single(s => $"StatefulSet/{s.Metadata.Name}" == Redis).Spec.Replicas ?? 1;
@@ -128,6 +134,7 @@ public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestO
             var learner = cluster.StartPod(Learner);
             var workers = new List<Pod> { cluster.StartPod(Worker), cluster.StartPod(Worker) };
             foreach (var pod in cluster.Pods) await cluster.WaitReadyAsync(pod, PhaseTimeout);
+            AssertNoSecretOnACommandLineOrInAnEnvironment(cluster, secrets);
             await WaitForLearnerAsync(cluster, learner, "2 workers: 1,500 env steps and 300 updates",
                 x => x["distsac_env_steps"] >= 1_500 && x["distsac_updates_total"] >= 300);
 
@@ -161,8 +168,13 @@ public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestO
         }
     }
 
-    /// <summary>The rendered overlay, its run id, a random Secret and an empty lab directory.</summary>
-    private (RenderedOverlay Overlay, string RunId, Dictionary<string, string> Secret, string Root) Prepare(string overlayName)
+    /// <summary>
+    /// The rendered overlay, its run id, the random replay Secret (password, token), every Secret the manifests may mount
+    /// (the replay one and the TLS ones of components/tls and components/mutual-tls, issued by <paramref name="pki"/>)
+    /// and an empty lab directory.
+    /// </summary>
+    private (RenderedOverlay Overlay, string RunId, Dictionary<string, string> Secret, Dictionary<string, IReadOnlyDictionary<string, string>> Secrets, string Root)
+        Prepare(string overlayName, TestPki pki)
     {
         Assert.True(NetworkLab.Unsupported() is null, NetworkLab.Unsupported());
         var overlay = RenderedOverlay.Load(overlayName);
@@ -178,7 +190,7 @@ public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestO
         Directory.CreateDirectory(root);
         File.SetUnixFileMode(root, (UnixFileMode)0b111_101_101);
         Log($"overlay {overlayName}: images published by deploy/docker/publish.sh in {images.PublishSeconds:F0} s; pod logs and volumes under {root}");
-        return (overlay, config["DISTSAC_REPLAY__RUNID"], secret, root);
+        return (overlay, config["DISTSAC_REPLAY__RUNID"], secret, TlsSecrets(pki, secret, GatewayHost(overlay), overlay.OfKind<V1Namespace>().Single().Metadata.Name), root);
     }
 
     private static async Task<long> ShardTotalAsync(Pod redis, string password, string runId, int shard)

@@ -30,10 +30,11 @@ public sealed partial class LabCluster : IAsyncDisposable
     private string? _endpointsKey;
     private bool _warnedCgroups;
 
-    public LabCluster(RenderedOverlay overlay, PublishedImages images, IReadOnlyDictionary<string, string> secretData, string root, Action<string> log)
+    /// <param name="secrets">The Secrets the pods mount: name -> key -> value.</param>
+    public LabCluster(RenderedOverlay overlay, PublishedImages images, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> secrets, string root, Action<string> log)
     {
         _overlay = overlay;
-        _resolver = new PodTemplateResolver(overlay, secretData, images);
+        _resolver = new PodTemplateResolver(overlay, secrets, images);
         Root = root;
         _log = log;
         _lab = NetworkLab.Create();

@@ -20,7 +20,8 @@ public sealed record PodLaunch(
 /// <see cref="Pod.Wrap"/>) and otherwise reached by rewriting any path under the mountPath in env or argv. Paths under
 /// the image's app directory map to the published files.
 /// </summary>
-public sealed class PodTemplateResolver(RenderedOverlay overlay, IReadOnlyDictionary<string, string> secretData, PublishedImages images)
+/// <param name="secrets">The test's Secrets: name -> key -> value (what `kubectl create secret` would hold).</param>
+public sealed class PodTemplateResolver(RenderedOverlay overlay, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> secrets, PublishedImages images)
 {
     public PodLaunch Resolve(string owner, string podName, string podRoot, Func<string, string?> serviceAddress)
     {
@@ -50,7 +51,7 @@ public sealed class PodTemplateResolver(RenderedOverlay overlay, IReadOnlyDictio
         foreach (var e in container.Env ?? [])
         {
             if (e.ValueFrom?.SecretKeyRef is { } secret)
-                env[e.Name] = secretData.TryGetValue(secret.Key, out var s) ? s : throw new InvalidOperationException($"{owner}: no test value for secret key '{secret.Key}'.");
+                env[e.Name] = SecretValue(owner, secret.Name, secret.Key);
             else if (e.ValueFrom?.ConfigMapKeyRef is { } cm)
                 env[e.Name] = (ConfigMap(cm.Name, ns).Data ?? new Dictionary<string, string>())[cm.Key];
             else if (e.ValueFrom is not null)
@@ -105,18 +106,23 @@ public sealed class PodTemplateResolver(RenderedOverlay overlay, IReadOnlyDictio
     /// </summary>
     private void WriteSecretFiles(string owner, V1SecretVolumeSource volume, string dir, long uid, long gid)
     {
-        if (volume.SecretName != "distsac-replay")
-            throw new NotSupportedException($"{owner}: secret volume of '{volume.SecretName}'; the run models only the Secret distsac-replay.");
-        var items = volume.Items?.Select(i => (i.Key, i.Path)).ToList() ?? secretData.Keys.Select(k => (k, k)).ToList();
+        if (!secrets.TryGetValue(volume.SecretName, out var data))
+            throw new NotSupportedException($"{owner}: secret volume of '{volume.SecretName}', which the test did not create ({string.Join(", ", secrets.Keys)}).");
+        var items = volume.Items?.Select(i => (i.Key, i.Path)).ToList() ?? data.Keys.Select(k => (k, k)).ToList();
         var mode = (UnixFileMode)(volume.DefaultMode ?? 0b110_100_100);
         foreach (var (key, path) in items)
         {
             var file = Path.Combine(dir, path);
-            File.WriteAllText(file, secretData.TryGetValue(key, out var value) ? value : throw new InvalidOperationException($"{owner}: no test value for secret key '{key}'."));
+            File.WriteAllText(file, SecretValue(owner, volume.SecretName, key));
             File.SetUnixFileMode(file, mode);
             Tool.Run("chown", [$"{uid}:{gid}", file]);
         }
     }
+
+    private string SecretValue(string owner, string secret, string key) =>
+        secrets.TryGetValue(secret, out var data) && data.TryGetValue(key, out var value)
+            ? value
+            : throw new InvalidOperationException($"{owner}: no test value for key '{key}' of Secret '{secret}'.");
 
     /// <summary>Kubernetes' $(VAR) expansion: defined variables are replaced, `$$` escapes, anything else stays as written.</summary>
     public static string Expand(string value, IReadOnlyDictionary<string, string> env)

@@ -11,7 +11,7 @@ namespace DistSac.Deploy.Tests;
 /// </summary>
 public sealed class RenderedOverlay
 {
-    public static readonly string[] All = ["cpu", "gpu", "spot", "persistent"];
+    public static readonly string[] All = ["cpu", "gpu", "spot", "persistent", "tls"];
     public static readonly TheoryData<string> Names = new(All);
 
     private static readonly ConcurrentDictionary<string, Lazy<RenderedOverlay>> Cache = new();

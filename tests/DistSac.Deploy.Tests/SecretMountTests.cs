@@ -2,7 +2,10 @@ using k8s.Models;
 
 namespace DistSac.Deploy.Tests;
 
-/// <summary>Secrets reach gateway, learner and workers as mounted files, and no secret value is written into any manifest.</summary>
+/// <summary>
+/// Secrets reach every container (Redis included) as mounted files, never through its environment or argv, and no
+/// secret value is written into any manifest.
+/// </summary>
 public sealed class SecretMountTests
 {
     [Theory]
@@ -10,6 +13,7 @@ public sealed class SecretMountTests
     [InlineData("Deployment/distsac-gateway", "DISTSAC_REPLAY__PASSWORDFILE", "password")]
     [InlineData("StatefulSet/distsac-learner", "DISTSAC_REPLAY__PASSWORDFILE", "password")]
     [InlineData("Deployment/distsac-worker", "DISTSAC_WORKER__TOKENFILE", "token")]
+    [InlineData("StatefulSet/distsac-redis", "REDIS_PASSWORD_FILE", "password")]
     public void Each_role_reads_its_secret_from_a_file_of_a_mounted_secret_volume(string owner, string variable, string key)
     {
         foreach (var overlay in RenderedOverlay.All)
@@ -29,12 +33,27 @@ public sealed class SecretMountTests
 
     [Theory]
     [MemberData(nameof(RenderedOverlay.Names), MemberType = typeof(RenderedOverlay))]
-    public void Only_redis_takes_a_secret_as_an_environment_variable(string overlay)
+    public void No_container_takes_a_secret_as_an_environment_variable(string overlay)
     {
         foreach (var (owner, container) in RenderedOverlay.Load(overlay).Containers())
         {
-            if (owner == "StatefulSet/distsac-redis") continue; // redis-server reads requirepass from argv or a config file, not a file of its own
+            // Environment variables are inherited by every child process and shown in /proc/<pid>/environ.
             Assert.DoesNotContain(container.Env ?? [], e => e.ValueFrom?.SecretKeyRef is not null);
+            Assert.DoesNotContain(container.EnvFrom ?? [], e => e.SecretRef is not null);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(RenderedOverlay.Names), MemberType = typeof(RenderedOverlay))]
+    public void No_command_line_carries_a_secret(string overlay)
+    {
+        foreach (var (owner, container) in RenderedOverlay.Load(overlay).Containers())
+        {
+            // argv is readable by every user of the node (`ps`): no password flag, no $(VAR) that could expand to one.
+            var argv = (container.Command ?? []).Concat(container.Args ?? []).ToList();
+            foreach (var flag in new[] { "--requirepass", "--masterauth", "-a", "--pass", "--redis-password", "--token" })
+                Assert.False(argv.Contains(flag), $"{owner}/{container.Name} passes {flag} on its command line");
+            Assert.DoesNotContain(argv, a => a.Contains("$(", StringComparison.Ordinal));
         }
     }
 

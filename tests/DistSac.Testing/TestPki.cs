@@ -43,8 +43,8 @@ public sealed class TestPki : IDisposable
         return new TestPki(directory);
     }
 
-    /// <summary>A server certificate (serverAuth) for 127.0.0.1, ::1 and localhost, issued by the test CA.</summary>
-    public Issued IssueServer(string name = "gateway") => Issue(name, _ca, serverAuth: true);
+    /// <summary>A server certificate (serverAuth) for 127.0.0.1, ::1, localhost and <paramref name="dnsNames"/>, issued by the test CA.</summary>
+    public Issued IssueServer(string name = "gateway", params string[] dnsNames) => Issue(name, _ca, serverAuth: true, dnsNames);
 
     /// <summary>A client certificate (clientAuth) issued by the test CA, or by the other CA.</summary>
     public Issued IssueClient(string name = "worker", bool byOtherCa = false) => Issue(name, byOtherCa ? _otherCa : _ca, serverAuth: false);
@@ -69,7 +69,7 @@ public sealed class TestPki : IDisposable
         }
     }
 
-    private Issued Issue(string name, X509Certificate2 issuer, bool serverAuth)
+    private Issued Issue(string name, X509Certificate2 issuer, bool serverAuth, string[]? dnsNames = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
@@ -83,6 +83,7 @@ public sealed class TestPki : IDisposable
             names.AddIpAddress(IPAddress.Loopback);
             names.AddIpAddress(IPAddress.IPv6Loopback);
             names.AddDnsName("localhost");
+            foreach (var dnsName in dnsNames ?? []) names.AddDnsName(dnsName);
             request.CertificateExtensions.Add(names.Build());
         }
         var now = DateTimeOffset.UtcNow;
