@@ -14,7 +14,7 @@ help:
 	@echo "make run            train Pendulum-v1 with the embedded defaults (installs what is missing first)"
 	@echo "make test           unit and integration tests (< 20 min on 2 cores)"
 	@echo "make test-learning  learning-quality runs (several seeds; long)"
-	@echo "make test-cluster   the cpu overlay run as real processes in network namespaces (root; ~2 min)"
+	@echo "make test-cluster   the tls and persistent overlays run as real processes in network namespaces (root; ~4 min)"
 	@echo "make test-faults    seeded kills/restarts of every role, a corrupt checkpoint, a fuzzer; audits Redis (~2 min)"
 	@echo "make bench          all benchmarks, one JSON line each"
 	@echo "make soak           200k learner updates under distsac local on a fully loaded machine (~45 min; by hand)"
