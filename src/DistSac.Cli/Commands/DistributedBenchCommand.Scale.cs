@@ -66,6 +66,7 @@ public static partial class DistributedBenchCommand
 
                 var rates = new List<(int Workers, double Rate)>();
                 var cpus = new List<(CpuUse Gateway, double Workers)>();
+                var clock = System.Diagnostics.Stopwatch.StartNew();
                 foreach (int n in counts)
                 {
                     double rate;
@@ -83,7 +84,8 @@ public static partial class DistributedBenchCommand
                     rates.Add((n, rate));
                     cpus.Add((cpu, workersCpu));
                     Say($"scale: {n} worker(s): {rate:F0} env steps/s ({rate / n:F0} per worker, ideal {idealPerWorker:F0}); " +
-                        $"cores busy: workers {workersCpu:F2}, gateway process {cpu.Process:F2}, redis {cpu.Redis:F2}");
+                        $"cores busy: workers {workersCpu:F2}, gateway process {cpu.Process:F2}, redis {cpu.Redis:F2}; " +
+                        $"{rates.Count}/{counts.Length} counts done, ETA {ProgressLine.Duration(clock.Elapsed.TotalSeconds / rates.Count * (counts.Length - rates.Count))}");
                 }
 
                 // rate(1) is the per-worker baseline; a list without 1 uses its smallest count's per-worker rate instead.
