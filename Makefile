@@ -65,13 +65,13 @@ bench: build
 soak: build
 	@bash bench/soak.sh $(SOAK_STEPS)
 
-# Container images (needs a Docker engine; none runs on the development VM). See docs/kubernetes.md.
+# Container images: docker build where a Docker daemon answers, else podman with a base built from Debian packages and
+# the publish made on the host (deploy/docker/build-images.sh; installs podman, buildah, runc). See docs/kubernetes.md.
 REGISTRY ?= distsac
 TAG ?= 0.1.0
 images:
-	docker build -f deploy/docker/Dockerfile --target slim    -t $(REGISTRY)/distsac:$(TAG) .
-	docker build -f deploy/docker/Dockerfile --target learner -t $(REGISTRY)/distsac-learner:$(TAG) .
-	docker build -f deploy/docker/Dockerfile.gpu              -t $(REGISTRY)/distsac-learner-gpu:$(TAG) .
+	@DISTSAC_DEPS_IMAGES=1 bash deploy/host/install-deps.sh
+	@bash deploy/docker/build-images.sh $(REGISTRY) $(TAG)
 
 clean:
 	@$(DOTNET) clean DistSac.sln -c $(CONFIG) --verbosity quiet
