@@ -80,12 +80,15 @@ echo "[images] published in $((SECONDS - started)) s"
 
 for target in slim learner; do
   name="$SLIM"; [[ "$target" == learner ]] && name="$LEARNER"
+  previous="$(podman image inspect --format '{{.Id}}' "$name" 2>/dev/null || true)"
   echo "[images] podman build --target $target -t $name"
   podman build --quiet --layers=false -f deploy/docker/Dockerfile --target "$target" \
     --build-arg PUBLISH_FROM=context --build-arg SLIM_BASE="$base" --build-arg LEARNER_BASE="$base" \
     --label distsac.inputs="$inputs" -t "$name" "$context" >/dev/null
   echo "[images] $name: $(podman image inspect --format '{{.Size}}' "$name" | awk '{printf "%.1f MB", $1 / 1e6}')"
+  # The earlier build of this tag, now untagged (kept if something still uses it).
+  if [[ -n "$previous" && "$previous" != "$(podman image inspect --format '{{.Id}}' "$name")" ]]; then
+    podman rmi "$previous" >/dev/null 2>&1 || true
+  fi
 done
-# Earlier builds of these tags, now untagged.
-podman image prune --force >/dev/null
 echo "[images] built in $((SECONDS - started)) s; GPU image $GPU skipped: no CUDA base or TorchSharp-cuda-linux is reachable here (unverified)"
