@@ -76,3 +76,36 @@ if [ "${DISTSAC_DEPS_CLUSTER:-0}" = "1" ]; then
   fi
 fi
 
+
+# Container images (make images, make test-images): podman, buildah and runc from Debian; debootstrap-free, the
+# base image is assembled from Debian packages by deploy/docker/base-rootfs.sh (apt-get download + dpkg-deb).
+# Two settings in /etc/containers/containers.conf make podman work on this kind of VM:
+# - runtime = "runc": Debian's default crun fails here with "cgroups in hybrid mode not supported";
+# - default_ulimits = []: else every container fails with "setrlimit RLIMIT_NOFILE: Operation not permitted".
+# Skipped when a Docker daemon answers (make images then uses docker).
+if [ "${DISTSAC_DEPS_IMAGES:-0}" = "1" ] && ! { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }; then
+  missing=""
+  for tool in podman buildah runc; do
+    command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing="$missing $tool"
+  done
+  if [ -n "$missing" ]; then
+    echo "[install-deps] installing$missing (Debian packages, for the container images)"
+    apt_update_once
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+  else
+    echo "[install-deps] podman, buildah, runc present: ok"
+  fi
+  conf=/etc/containers/containers.conf
+  if [ -f "$conf" ] && grep -qE '^[[:space:]]*runtime[[:space:]]*=[[:space:]]*"runc"' "$conf" \
+      && grep -qE '^[[:space:]]*default_ulimits[[:space:]]*=[[:space:]]*\[\]' "$conf"; then
+    echo "[install-deps] $conf: runtime = \"runc\", default_ulimits = []: ok"
+  elif [ -f "$conf" ] && grep -qE '^[[:space:]]*(\[engine\]|\[containers\])' "$conf"; then
+    echo "[install-deps] ERROR: $conf exists with its own [engine]/[containers] sections; add runtime = \"runc\" under [engine] and default_ulimits = [] under [containers] by hand" >&2
+    exit 1
+  else
+    echo "[install-deps] writing $conf: runtime = \"runc\" (crun: cgroups in hybrid mode not supported), default_ulimits = [] (setrlimit RLIMIT_NOFILE not permitted)"
+    $SUDO mkdir -p /etc/containers
+    printf '# Written by DistSac deploy/host/install-deps.sh (DISTSAC_DEPS_IMAGES=1).\n[containers]\ndefault_ulimits = []\n\n[engine]\nruntime = "runc"\n' \
+      | $SUDO tee -a "$conf" >/dev/null
+  fi
+fi
