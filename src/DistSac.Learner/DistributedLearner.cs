@@ -98,11 +98,12 @@ public sealed partial class DistributedLearner
         var screen = new BatchScreen(record.RecordBytes, r => bounds.Validate(r, 1), _logger);
         var badUpdates = new BadUpdateGuard(_options.MaxConsecutiveBadUpdates);
         var inserts = new WakeSignal();
-        await using var insertMessages = await UntilAvailableAsync(c => replay.SubscribeInsertsAsync(_ => inserts.Set(), c), ct);
         long targetUpdates = limiter.Enabled ? (long)Math.Ceiling((_options.Steps - limiter.MinTransitionsToSample) * limiter.UpdatesPerTransition) : long.MaxValue;
 
         try
         {
+            // Inside the try: a stop while the shard is down for this subscription still writes the checkpoint.
+            await using var insertMessages = await UntilAvailableAsync(c => replay.SubscribeInsertsAsync(_ => inserts.Set(), c), ct);
             while (!ct.IsCancellationRequested)
             {
                 if (loop.ShouldCheckRun()) await UntilAvailableAsync(c => RestoreRunIfLostAsync(replay, metadata, learner, c), ct);

@@ -19,9 +19,11 @@ public sealed class RedisAclTests(RedisFixture redis) : IClassFixture<RedisFixtu
         ["ACL", "SETUSER", $"distsac-gateway-{run}", "reset", "on", ">" + GatewayPassword,
             $"%R~distsac:{run}:meta", $"%R~distsac:{run}:weights", $"%R~distsac:{run}:learner",
             $"~distsac:{run}:workers", $"~distsac:{run}:incarnations", $"~distsac:{run}:shard:*",
-            $"&distsac:{run}:weights:channel",
+            $"&distsac:{run}:weights:channel", $"&distsac:{run}:learner:channel",
             "+@connection", "+info", "+evalsha", "+eval", "+script|load", "+get", "+exists",
-            "+hget", "+hmget", "+hset", "+hincrby", "+hexists", "+hgetall", "+subscribe", "+unsubscribe"],
+            "+hget", "+hmget", "+hset", "+hincrby", "+hexists", "+hgetall", "+subscribe", "+unsubscribe",
+            // A selector: the insert script announces each shard's total, and PUBLISH is allowed on those channels only.
+            $"(+publish &distsac:{run}:shard:*:inserted:channel)"],
         ["ACL", "SETUSER", $"distsac-learner-{run}", "reset", "on", ">" + LearnerPassword,
             $"~distsac:{run}:*", $"&distsac:{run}:*",
             "+@connection", "+info", "+evalsha", "+eval", "+script|load", "+get", "+set", "+setnx", "+exists",
@@ -70,6 +72,7 @@ public sealed class RedisAclTests(RedisFixture redis) : IClassFixture<RedisFixtu
         await Assert.ThrowsAsync<RedisServerException>(() => db.StringSetAsync($"distsac:{run}:meta", "{}"));
         await Assert.ThrowsAsync<RedisServerException>(() => db.HashGetAsync("distsac:other-run:weights", "version"));
         await Assert.ThrowsAsync<RedisServerException>(() => db.PublishAsync(RedisChannel.Literal($"distsac:{run}:weights:channel"), "99"));
+        await Assert.ThrowsAsync<RedisServerException>(() => db.PublishAsync(RedisChannel.Literal($"distsac:{run}:learner:channel"), "99 99 1"));
         await Assert.ThrowsAsync<RedisServerException>(() => db.ExecuteAsync("FLUSHALL"));
     }
 
