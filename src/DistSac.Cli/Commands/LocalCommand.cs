@@ -47,8 +47,13 @@ public static class LocalCommand
         return command;
     }
 
-    private static LocalOptions Bind(string? configFile, Dictionary<string, string?> overrides) =>
-        DistSacConfiguration.Bind<LocalOptions>(DistSacConfiguration.Build(configFile, new Dictionary<string, string?>(), overrides), "Local");
+    /// <summary>Binds "Local" with the chosen environment's defaults underneath (e.g. MountainCar's 50k steps).</summary>
+    private static LocalOptions Bind(string? configFile, Dictionary<string, string?> overrides)
+    {
+        // The environment can come from any layer, so read it first, then bind again with its defaults below all layers.
+        var envId = DistSacConfiguration.Bind<LocalOptions>(DistSacConfiguration.Build(configFile, new Dictionary<string, string?>(), overrides), "Local").Env;
+        return DistSacConfiguration.Bind<LocalOptions>(DistSacConfiguration.Build(configFile, EnvironmentDefaults.For(envId, "Local"), overrides), "Local");
+    }
 
     /// <summary>The stored settings of the run, with this command line's flags on top (e.g. more --steps).</summary>
     private static LocalOptions ResumeOptions(string resumePath, string? configFile, Dictionary<string, string?> overrides)
