@@ -88,11 +88,7 @@ public class LearnerBadDataTests
     {
         var replay = new ReplayOptions { RunId = "bad-" + Guid.NewGuid().ToString("N")[..12], Shards = [redis.Endpoint], CapacityPerShard = 100_000 };
         string listen = $"http://127.0.0.1:{FreePort.Next()}";
-        var learner = new LearnerOptions
-        {
-            Steps = 1_000_000_000, WarmupTransitions = 64, UpdatesPerTransition = 0, EvalInterval = 1_000_000_000, EvalEpisodes = 1,
-            LogInterval = 10, Device = "cpu", Threads = 1, RunsRoot = runsRoot.FullName, HttpListen = listen, PublishEvery = 10,
-        };
+        var learner = LearnerHarness.EndlessLearner(runsRoot.FullName, listen) with { WarmupTransitions = 64, PublishEvery = 10 };
         return (replay, learner, listen);
     }
 

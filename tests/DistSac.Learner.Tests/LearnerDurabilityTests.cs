@@ -27,12 +27,7 @@ public sealed class LearnerDurabilityTests : IAsyncDisposable
     {
         var root = Directory.CreateTempSubdirectory("distsac-learner-durability-");
         _roots.Add(root);
-        return new LearnerOptions
-        {
-            Steps = 1_000_000_000, WarmupTransitions = 256, UpdatesPerTransition = 0, EvalInterval = 1_000_000_000, EvalEpisodes = 1,
-            LogInterval = 10, CheckpointInterval = checkpointInterval, PublishEvery = 5, Device = "cpu", Threads = 1,
-            RunsRoot = root.FullName, HttpListen = listen,
-        };
+        return LearnerHarness.EndlessLearner(root.FullName, listen) with { CheckpointInterval = checkpointInterval, PublishEvery = 5 };
     }
 
     private static readonly SacOptions Sac = new() { BatchSize = 32, HiddenSizes = [16, 16] };

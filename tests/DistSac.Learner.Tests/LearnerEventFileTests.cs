@@ -17,11 +17,7 @@ public sealed class LearnerEventFileTests : IAsyncDisposable
     {
         _redis = await RedisServer.StartAsync();
         var replay = new ReplayOptions { RunId = "tb-" + Guid.NewGuid().ToString("N")[..12], Shards = [_redis.Endpoint], CapacityPerShard = 100_000 };
-        var options = new LearnerOptions
-        {
-            Steps = 1_000_000_000, WarmupTransitions = 256, UpdatesPerTransition = 0, EvalInterval = 1_000_000_000, EvalEpisodes = 1,
-            LogInterval = 10, CheckpointInterval = 0, PublishEvery = 5, Device = "cpu", Threads = 1, RunsRoot = _root.FullName,
-        };
+        var options = LearnerHarness.EndlessLearner(_root.FullName) with { CheckpointInterval = 0, PublishEvery = 5 };
         var learner = new DistributedLearner(options, new SacOptions { BatchSize = 32, HiddenSizes = [16, 16] }, replay);
         using var stop = new CancellationTokenSource();
         var running = learner.RunAsync(stop.Token);

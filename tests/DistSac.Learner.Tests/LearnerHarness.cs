@@ -8,6 +8,16 @@ namespace DistSac.Learner.Tests;
 /// <summary>Feeding a learner under test and waiting on its /metrics.</summary>
 internal static class LearnerHarness
 {
+    /// <summary>
+    /// A learner that runs until stopped (no step target, no evaluation, no rate limit), on one CPU thread, logging every
+    /// 10 updates; tests add what they exercise with <c>with</c>.
+    /// </summary>
+    public static LearnerOptions EndlessLearner(string runsRoot, string listen = "") => new()
+    {
+        Steps = 1_000_000_000, WarmupTransitions = 256, UpdatesPerTransition = 0, EvalInterval = 1_000_000_000, EvalEpisodes = 1,
+        LogInterval = 10, Device = "cpu", Threads = 1, RunsRoot = runsRoot, HttpListen = listen,
+    };
+
     /// <summary>Chunks of 128 finite Pendulum records acted on with <paramref name="policyVersion"/>.</summary>
     public static async Task InsertAsync(ShardedReplay replay, string workerId, long firstSequence, int chunks, int policyVersion = 0)
     {

@@ -22,11 +22,7 @@ public class LearnerInsertWaitTests
             string listen = $"http://127.0.0.1:{FreePort.Next()}";
             // One update per transition after a warm-up of 256, tolerance 1: after the warm-up the learner may do one
             // update, then waits for each further transition.
-            var options = new LearnerOptions
-            {
-                Steps = 1_000_000_000, WarmupTransitions = 256, UpdatesPerTransition = 1, RateLimitTolerance = 1, EvalInterval = 1_000_000_000,
-                EvalEpisodes = 1, LogInterval = 10, Device = "cpu", Threads = 1, RunsRoot = runsRoot.FullName, HttpListen = listen,
-            };
+            var options = LearnerHarness.EndlessLearner(runsRoot.FullName, listen) with { UpdatesPerTransition = 1, RateLimitTolerance = 1 };
             var learner = new DistributedLearner(options, new SacOptions { BatchSize = 32 }, replayOptions);
             using var stop = new CancellationTokenSource();
             var running = learner.RunAsync(stop.Token);

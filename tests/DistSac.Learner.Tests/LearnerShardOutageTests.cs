@@ -28,11 +28,7 @@ public class LearnerShardOutageTests
                 CapacityPerShard = 100_000,
             };
             string listen = $"http://127.0.0.1:{FreePort.Next()}";
-            var options = new LearnerOptions
-            {
-                Steps = 1_000_000_000, WarmupTransitions = 256, UpdatesPerTransition = 0, EvalInterval = 1_000_000_000, EvalEpisodes = 1,
-                LogInterval = 10, Device = "cpu", Threads = 1, RunsRoot = runsRoot.FullName, HttpListen = listen, ReplayOutageTimeoutSeconds = 120,
-            };
+            var options = LearnerHarness.EndlessLearner(runsRoot.FullName, listen) with { ReplayOutageTimeoutSeconds = 120 };
             var learner = new DistributedLearner(options, new SacOptions { BatchSize = 32 }, replayOptions);
             using var stop = new CancellationTokenSource();
             var running = learner.RunAsync(stop.Token);
@@ -86,11 +82,7 @@ public class LearnerShardOutageTests
                 CapacityPerShard = 100_000,
             };
             string listen = $"http://127.0.0.1:{FreePort.Next()}";
-            var options = new LearnerOptions
-            {
-                Steps = 1_000_000_000, WarmupTransitions = 128, UpdatesPerTransition = 0, EvalInterval = 1_000_000_000, EvalEpisodes = 1,
-                LogInterval = 10, Device = "cpu", Threads = 1, RunsRoot = runsRoot.FullName, HttpListen = listen, ReplayOutageTimeoutSeconds = 120,
-            };
+            var options = LearnerHarness.EndlessLearner(runsRoot.FullName, listen) with { WarmupTransitions = 128, ReplayOutageTimeoutSeconds = 120 };
             var learner = new DistributedLearner(options, new SacOptions { BatchSize = 32 }, replayOptions);
             using var stop = new CancellationTokenSource();
             var running = learner.RunAsync(stop.Token);
