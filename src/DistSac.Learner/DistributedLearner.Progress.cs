@@ -69,9 +69,23 @@ public sealed partial class DistributedLearner
     }
 
     /// <summary>runs/&lt;id&gt;/tb/: written at every metrics line, beside metrics.jsonl.</summary>
-    private EventFileWriter? _board;
+    private RunEventFile? _board;
 
-    private EventFileWriter OpenEventFile(RunDirectory run) => _board = RunEventFile.Open(run);
+    private RunEventFile OpenEventFile(RunDirectory run) => _board = RunEventFile.Open(run, RunFiles);
+
+    /// <summary>metrics.jsonl and tb/ are best effort: a full disk or read-only folder is logged, counted, never fatal.</summary>
+    private RunFileHealth RunFiles => _runFiles ??= WatchRunFiles(new RunFileHealth());
+
+    private RunFileHealth? _runFiles;
+
+    private RunFileHealth WatchRunFiles(RunFileHealth health)
+    {
+        health.Failing += (path, e) => _logger.LogError(
+            "Cannot write {Path} ({Reason}); training goes on, its lines are dropped until a write succeeds (distsac_run_file_write_failures_total)",
+            path, e.Message);
+        health.Recovered += path => _logger.LogInformation("{Path} is writable again", path);
+        return health;
+    }
 
     private async Task LogProgressAsync(ShardedReplay replay, SacLearner learner, LoopState loop, MetricsWriter metrics,
         EvaluationResult? evaluation, CancellationToken ct)
@@ -106,6 +120,7 @@ public sealed partial class DistributedLearner
         metrics.Write(record);
         _board?.WriteScalars(envSteps, LearnerScalars.From(record, workersRead ? loop.Workers.Transitions : null));
         Exporter.Observe(record, loop.RateLimiterWait.TotalSeconds);
+        Exporter.RunFileWritesFailed(RunFiles.FailedWrites);
         _onMetrics?.Invoke(record);
         loop.LastLogTime = now;
         loop.LastLogUpdates = learner.UpdateCount;

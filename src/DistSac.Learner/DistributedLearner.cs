@@ -88,7 +88,7 @@ public sealed partial class DistributedLearner
             _replayOptions.RunId, _options.Env, replay.ShardCount, device, threads, concurrent ? " as two concurrent streams" : "");
 
         using var staging = new BatchStaging(layout, _sac.BatchSize, device);
-        using var metrics = new MetricsWriter(run.MetricsPath);
+        using var metrics = new MetricsWriter(run.MetricsPath, RunFiles);
         using var board = OpenEventFile(run);
         var limiter = new SamplesPerInsertRateLimiter(_options.UpdatesPerTransition, Math.Max(_options.WarmupTransitions, _sac.BatchSize), _options.RateLimitTolerance);
         await using var prefetcher = new ReplayPrefetcher(replay, _sac.BatchSize, _options.PrefetchDepth, _options.Seed, _logger, _options.PrefetchParallelism);

@@ -30,6 +30,7 @@ public sealed class LearnerExporter
     private readonly Gauge _workersActive;
     private readonly Gauge _workersSeen;
     private readonly Counter _checkpointWriteFailures;
+    private readonly Counter _runFileWriteFailures;
     private readonly Gauge _checkpointUpdates;
     private Gauge.Child[] _fillByShard = [];
     private string? _waiting;
@@ -66,6 +67,7 @@ public sealed class LearnerExporter
         _quarantined = f.CreateCounter("distsac_learner_quarantined_records_total", "Sampled records the learner refused to train on (non-finite or out of range), replaced by good rows.");
         _skippedUpdates = f.CreateCounter("distsac_updates_skipped_total", "Updates whose optimizer step was skipped because a gradient was NaN or infinite.");
         _checkpointWriteFailures = f.CreateCounter("distsac_checkpoint_write_failures_total", "Checkpoint writes that failed (read-only or full disk); each is retried at the next interval.");
+        _runFileWriteFailures = f.CreateCounter("distsac_run_file_write_failures_total", "Writes of metrics.jsonl or the TensorBoard event file that failed (read-only or full disk); the line is dropped and training goes on.");
         _checkpointUpdates = f.CreateGauge("distsac_checkpoint_updates", "Update count of the last checkpoint written by this process (-1: none yet).");
         _weightsVersion.Set(-1);
         _checkpointUpdates.Set(-1);
@@ -98,6 +100,8 @@ public sealed class LearnerExporter
     internal void SkippedUpdate() => _skippedUpdates.Inc();
 
     internal void CheckpointWriteFailed() => _checkpointWriteFailures.Inc();
+
+    internal void RunFileWritesFailed(long total) => _runFileWriteFailures.IncTo(total);
 
     internal void CheckpointWritten(long updates) => _checkpointUpdates.Set(updates);
 
