@@ -1,7 +1,6 @@
 using DistSac.Learning.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace DistSac.Learning;
 
@@ -15,7 +14,8 @@ public readonly record struct SacUpdateStats(double CriticLoss, double ActorLoss
 ///
 /// Each update computes all three gradient steps from the parameters at the start of the update (as the paper's
 /// Algorithm 1 writes them, "simultaneous" rather than CleanRL's critic-then-actor order). That makes the critic half
-/// and the actor half independent, so on a CPU they run as two concurrent single-threaded streams.
+/// and the actor half independent, so on a CPU they run as two concurrent single-threaded streams. The formulas are
+/// in <see cref="SacLosses"/>; where and in which order the halves run is <see cref="SacUpdateSchedule"/>'s job.
 /// </summary>
 public sealed class SacLearner : IDisposable
 {
@@ -29,9 +29,7 @@ public sealed class SacLearner : IDisposable
     // Long-lived Scalars (see TorchScalars for why never a temporary one on the update path).
     private readonly Scalar _gamma;
     private readonly Scalar _targetEntropy;
-    private readonly CriticStream? _criticStream;
-    private readonly TwinCritic? _criticSnapshot;
-    private readonly ManualResetEventSlim _nextActionsReady = new(false);
+    private readonly SacUpdateSchedule _schedule;
     private Tensor? _lastStats;
 
     /// <param name="concurrentStreams">Run the critic half on its own thread (CPU with >= 2 cores; set torch threads to 1).</param>
@@ -66,11 +64,8 @@ public sealed class SacLearner : IDisposable
         _gamma = options.Gamma.ToScalar();
         _targetEntropy = TargetEntropy.ToScalar();
 
-        if (concurrentStreams && device.type == DeviceType.CPU)
-        {
-            _criticStream = new CriticStream();
-            _criticSnapshot = new TwinCritic(observationSize, actionSize, options.HiddenSizes, device, requiresGrad: false);
-        }
+        _schedule = new SacUpdateSchedule(concurrentStreams && device.type == DeviceType.CPU,
+            () => new TwinCritic(observationSize, actionSize, options.HiddenSizes, device, requiresGrad: false));
     }
 
     public Device Device { get; }
@@ -98,24 +93,19 @@ public sealed class SacLearner : IDisposable
         return true;
     }
     public double TargetEntropy { get; }
-    public bool UsesConcurrentStreams => _criticStream is not null;
+    public bool UsesConcurrentStreams => _schedule.Concurrent;
     internal FlatAdam ActorOptimizer => _actorOptimizer;
     internal FlatAdam CriticOptimizer => _criticOptimizer;
     internal FlatAdam? AlphaOptimizer => _alphaOptimizer;
 
     /// <summary>
-    /// Bootstrap target y = r + gamma (1 - terminated) (min(Q1', Q2')(s', a') - alpha log pi(a'|s')), a' ~ pi(.|s').
-    /// Only termination stops bootstrapping; a time-limit truncation is stored as not terminated.
+    /// Bootstrap target y = r + gamma (1 - terminated) (min(Q1', Q2')(s', a') - alpha log pi(a'|s')), a' ~ pi(.|s'),
+    /// from the target critics (<see cref="SacLosses.SoftTarget"/>).
     /// </summary>
     public Tensor CriticTargetValues(Tensor rewards, Tensor nextObservations, Tensor terminated, Tensor alpha, Tensor nextActions, Tensor nextLogProb)
     {
         using (no_grad())
-        {
-            var nextQ = CriticTarget.MinQ(nextObservations, nextActions);
-            var softValue = nextQ.sub_(nextLogProb.mul(alpha));
-            var notDone = torch.ones_like(terminated).sub_(terminated);
-            return torch.addcmul(rewards, notDone, softValue, _gamma);
-        }
+            return SacLosses.SoftTarget(rewards, terminated, CriticTarget.MinQ(nextObservations, nextActions), nextLogProb, alpha, _gamma);
     }
 
     /// <summary>One gradient step on critics, actor and temperature from a batch of B transitions ([B, dim] each).</summary>
@@ -123,90 +113,71 @@ public sealed class SacLearner : IDisposable
     {
         using var scope = NewDisposeScope();
         var alpha = LogAlpha.detach().exp();
-        Tensor nextActions = null!, nextLogProb = null!;
-        _nextActionsReady.Reset();
+        CriticStep critic = default;
+        ActorStep actor = default;
+        _schedule.Run(Critic,
+            drawNextActions: () => DrawNextActions(nextObservations),
+            criticHalf: next => critic = CriticHalf(observations, actions, rewards, nextObservations, terminated, alpha, next),
+            actorHalf: criticForActor => actor = ActorHalf(observations, alpha, criticForActor));
 
-        Tensor criticLoss = null!, meanQ = null!;
-        bool criticStepped = false;
-        void CriticHalf()
-        {
-            using var criticScope = NewDisposeScope();
-            // J_Q = E[(Q1(s,a) - y)^2 + (Q2(s,a) - y)^2] (the paper's factor 1/2 folded into the learning rate, as SB3).
-            var (q1, q2) = Critic.ForwardPair(observations, actions);
-            // a' ~ pi(.|s') is drawn by the actor half meanwhile (it owns the actor and its noise generator).
-            _nextActionsReady.Wait();
-            var target = CriticTargetValues(rewards, nextObservations, terminated, alpha, nextActions, nextLogProb);
-            var loss = F.mse_loss(q1, target).add(F.mse_loss(q2, target), TorchScalars.One);
-            _criticOptimizer.ZeroGrad();
-            loss.backward();
-            criticStepped = _criticOptimizer.Step();
-            if (criticStepped && (UpdateCount + 1) % _options.TargetUpdateInterval == 0)
-                CriticTarget.Parameters.PolyakUpdateFrom(Critic.Parameters, _tau);
-            criticLoss = loss.detach().MoveToOuterDisposeScope();
-            meanQ = q1.detach().mean().MoveToOuterDisposeScope();
-        }
-
-        // The actor half reads the critics as they were before this update's critic step: the live weights when the
-        // halves run one after the other (actor half first), a snapshot when they run concurrently.
-        TwinCritic criticForActor;
-        if (_criticStream is not null)
-        {
-            _criticSnapshot!.Parameters.CopyFrom(Critic.Parameters);
-            criticForActor = _criticSnapshot;
-            _criticStream.Start(CriticHalf);
-        }
-        else
-        {
-            criticForActor = Critic;
-        }
-        Tensor actorLoss, alphaLoss, logProb;
-        bool actorStepped;
-        try
-        {
-            using (no_grad()) (nextActions, nextLogProb) = Actor.Sample(nextObservations, _generator);
-            _nextActionsReady.Set();
-            (actorLoss, alphaLoss, logProb, actorStepped) = ActorHalf(observations, alpha, criticForActor);
-        }
-        finally
-        {
-            // Never leave the critic thread waiting for a' (it then fails on the missing tensors and Wait rethrows).
-            _nextActionsReady.Set();
-            if (_criticStream is not null) _criticStream.Wait();
-        }
-        if (_criticStream is null) CriticHalf();
         UpdateCount++;
-        LastUpdateApplied = criticStepped && actorStepped;
+        LastUpdateApplied = critic.Stepped && actor.Stepped;
         if (!LastUpdateApplied) SkippedUpdates++;
 
         // Keep the scalars on the device; reading them costs a host sync, so it happens only in ReadStats.
-        var stats = torch.stack([criticLoss, actorLoss.detach(), alphaLoss.detach(), alpha.reshape([]), meanQ, logProb.detach().mean().neg()]);
+        var stats = torch.stack([critic.Loss, actor.ActorLoss.detach(), actor.AlphaLoss.detach(), alpha.reshape([]), critic.MeanQ, actor.LogProb.detach().mean().neg()]);
         _lastStats?.Dispose();
         _lastStats = stats.MoveToOuterDisposeScope();
-        // Made on the critic thread, they belong to no scope of this thread.
-        criticLoss.Dispose();
-        meanQ.Dispose();
+        // Made on the critic stream's thread when the halves run concurrently, they belong to no scope of this thread.
+        critic.Loss.Dispose();
+        critic.MeanQ.Dispose();
     }
 
-    private (Tensor ActorLoss, Tensor AlphaLoss, Tensor LogProb, bool Stepped) ActorHalf(Tensor observations, Tensor alpha, TwinCritic criticForActor)
+    private readonly record struct CriticStep(Tensor Loss, Tensor MeanQ, bool Stepped);
+
+    private readonly record struct ActorStep(Tensor ActorLoss, Tensor AlphaLoss, Tensor LogProb, bool Stepped);
+
+    private NextActions DrawNextActions(Tensor nextObservations)
     {
-        // J_pi = E[alpha log pi(a|s) - min(Q1, Q2)(s, a)], a ~ pi(.|s); the critics are fixed functions here.
+        using (no_grad())
+        {
+            var (actions, logProb) = Actor.Sample(nextObservations, _generator);
+            return new NextActions(actions, logProb);
+        }
+    }
+
+    private CriticStep CriticHalf(Tensor observations, Tensor actions, Tensor rewards, Tensor nextObservations, Tensor terminated, Tensor alpha, Func<NextActions> nextActions)
+    {
+        using var scope = NewDisposeScope();
+        var (q1, q2) = Critic.ForwardPair(observations, actions);
+        var next = nextActions(); // drawn by the actor half meanwhile when the halves run concurrently
+        var target = CriticTargetValues(rewards, nextObservations, terminated, alpha, next.Actions, next.LogProb);
+        var loss = SacLosses.Critic(q1, q2, target);
+        _criticOptimizer.ZeroGrad();
+        loss.backward();
+        bool stepped = _criticOptimizer.Step();
+        if (stepped && (UpdateCount + 1) % _options.TargetUpdateInterval == 0)
+            CriticTarget.Parameters.PolyakUpdateFrom(Critic.Parameters, _tau);
+        return new CriticStep(loss.detach().MoveToOuterDisposeScope(), q1.detach().mean().MoveToOuterDisposeScope(), stepped);
+    }
+
+    private ActorStep ActorHalf(Tensor observations, Tensor alpha, TwinCritic critic)
+    {
         var (newActions, logProb) = Actor.Sample(observations, _generator);
-        var qPi = criticForActor.MinQ(observations, newActions, detachWeights: true);
-        var actorLoss = (logProb * alpha - qPi).mean();
+        var minQ = critic.MinQ(observations, newActions, detachWeights: true);
+        var actorLoss = SacLosses.Actor(logProb, alpha, minQ);
         _actorOptimizer.ZeroGrad();
         actorLoss.backward();
         bool stepped = _actorOptimizer.Step();
 
-        // J(alpha) = E[-log_alpha (log pi + target_entropy)], log pi treated as a constant.
-        var alphaLoss = -(LogAlpha * logProb.detach().add(_targetEntropy, TorchScalars.One)).mean();
+        var alphaLoss = SacLosses.Temperature(LogAlpha, logProb, _targetEntropy);
         if (_alphaOptimizer is not null)
         {
             _alphaOptimizer.ZeroGrad();
             alphaLoss.backward();
             stepped &= _alphaOptimizer.Step();
         }
-
-        return (actorLoss, alphaLoss, logProb, stepped);
+        return new ActorStep(actorLoss, alphaLoss, logProb, stepped);
     }
 
     internal void RestoreCounters(long updates, long actorSteps, long criticSteps, long alphaSteps)
@@ -233,9 +204,7 @@ public sealed class SacLearner : IDisposable
 
     public void Dispose()
     {
-        _criticStream?.Dispose();
-        _criticSnapshot?.Dispose();
-        _nextActionsReady.Dispose();
+        _schedule.Dispose();
         _lastStats?.Dispose();
         _tau.Dispose();
         _gamma.Dispose();
