@@ -24,9 +24,18 @@ public sealed partial class FaultCluster : IAsyncDisposable
     private readonly int _learnerHttp = FreePort.Next();
     private readonly List<DistSacProcess> _retired = [];
 
-    private FaultCluster(Action<string> log)
+    /// <summary>
+    /// Small (32x32 networks, no evaluation): the seconds-long rounds of the fault suite. Learning: the learner's default
+    /// networks, evaluation every 1,000 updates and a stop at -200 on Pendulum-v1, to show a run still learns after faults.
+    /// </summary>
+    public enum LearnerProfile { Small, Learning }
+
+    private readonly LearnerProfile _profile;
+
+    private FaultCluster(Action<string> log, LearnerProfile profile)
     {
         _log = log;
+        _profile = profile;
         Shards = [new AofRedisShard(0, _root), new AofRedisShard(1, _root)];
         Gateways = [new Gateway(FreePort.Next(), FreePort.Next()), new Gateway(FreePort.Next(), FreePort.Next())];
         Workers = [new Worker("worker-a", 0, FreePort.Next()), new Worker("worker-b", 1, FreePort.Next())];
@@ -64,9 +73,9 @@ public sealed partial class FaultCluster : IAsyncDisposable
         public int Incarnations { get; set; }
     }
 
-    public static async Task<FaultCluster> StartAsync(Action<string> log)
+    public static async Task<FaultCluster> StartAsync(Action<string> log, LearnerProfile profile = LearnerProfile.Small)
     {
-        var cluster = new FaultCluster(log);
+        var cluster = new FaultCluster(log, profile);
         foreach (var s in cluster.Shards) await s.StartAsync();
         cluster.StartLearner();
         foreach (var g in cluster.Gateways) cluster.StartGateway(g);
@@ -76,13 +85,23 @@ public sealed partial class FaultCluster : IAsyncDisposable
 
     private string ShardList => string.Join(',', Shards.Select(s => s.Endpoint));
 
-    public void StartLearner() => Learner = DistSacProcess.Start(
-    [
-        "learner", "--shards", ShardList, "--run-id", RunId, "--runs-root", RunsRoot, "--device", "cpu", "--threads", "1",
-        "--hidden", "32,32", "--batch-size", "64", "--warmup", "300", "--updates-per-transition", "1", "--steps", "100000000",
-        "--checkpoint-interval", "200", "--log-interval", "500", "--eval-interval", "100000000", "--capacity-per-shard", "100000",
-        "--http-listen", $"http://127.0.0.1:{_learnerHttp}",
-    ]);
+    public void StartLearner() => Learner = DistSacProcess.Start(_profile == LearnerProfile.Small
+        ?
+        [
+            "learner", "--shards", ShardList, "--run-id", RunId, "--runs-root", RunsRoot, "--device", "cpu", "--threads", "1",
+            "--hidden", "32,32", "--batch-size", "64", "--warmup", "300", "--updates-per-transition", "1", "--steps", "100000000",
+            "--checkpoint-interval", "200", "--log-interval", "500", "--eval-interval", "100000000", "--capacity-per-shard", "100000",
+            "--http-listen", $"http://127.0.0.1:{_learnerHttp}",
+        ]
+        :
+        [
+            "learner", "--shards", ShardList, "--run-id", RunId, "--runs-root", RunsRoot, "--device", "cpu", "--threads", "2",
+            "--warmup", "300", "--updates-per-transition", "1", "--steps", "30000", "--seed", "0",
+            "--checkpoint-interval", "500", "--log-interval", "500", "--eval-interval", "1000", "--stop-at-eval-return", "-200",
+            "--capacity-per-shard", "100000", "--http-listen", $"http://127.0.0.1:{_learnerHttp}",
+        ]);
+
+    public string MetricsPath => Path.Combine(RunsRoot, RunId, "metrics.jsonl");
 
     public void StartGateway(Gateway g) => g.Process = DistSacProcess.Start(
     [
