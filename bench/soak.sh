@@ -3,6 +3,9 @@
 # Pendulum-v1) for STEPS env steps, i.e. as many learner updates at the default one update per transition, while a
 # CPU hog keeps the machine fully loaded, then checks: exit 0, the learner reached its update count, and no metric in
 # metrics.jsonl is NaN or infinite. Usage: bench/soak.sh [STEPS] (default 200000).
+# SOAK_HIDDEN=64,64 runs the learner with smaller networks (more updates per second, so more allocations, garbage
+# collections and finalizers per second: the race the soak guards against needs those, not big matrices).
+# SOAK_HOGS=<n> sets the number of busy loops (default: one per core). The load average is logged every minute.
 set -euo pipefail
 steps=${1:-200000}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,8 +16,15 @@ echo "[soak] $(date -u +%FT%TZ) $steps env steps, $cores cores, $(grep -m1 'mode
 
 # Keep every core busy besides the run: the crash this soak guards against needed a loaded machine.
 hogs=()
-for _ in $(seq "$cores"); do (while :; do :; done) & hogs+=($!); done
+for _ in $(seq "${SOAK_HOGS:-$cores}"); do (while :; do :; done) & hogs+=($!); done
 trap 'kill "${hogs[@]}" 2>/dev/null || true' EXIT
+
+if [[ -n ${SOAK_HIDDEN:-} ]]; then
+  IFS=, read -ra sizes <<< "$SOAK_HIDDEN"
+  for i in "${!sizes[@]}"; do export "DISTSAC_SAC__HIDDENSIZES__$i=${sizes[$i]}"; done
+  echo "[soak] hidden layers $SOAK_HIDDEN (DISTSAC_SAC__HIDDENSIZES__*)"
+fi
+(while :; do sleep 60; echo "[soak] $(date -u +%T) load average $(cut -d' ' -f1-3 /proc/loadavg)"; done) & hogs+=($!)
 
 start=$SECONDS
 set +e

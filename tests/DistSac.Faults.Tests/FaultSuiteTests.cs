@@ -11,7 +11,7 @@ namespace DistSac.Faults.Tests;
 /// <see cref="UpdatingAgainWithin"/>, and Redis holds every acknowledged transition exactly once (exact at the end,
 /// once the workers stopped and reported their counts). Shard 0 restarted empty comes after that audit (it loses
 /// shard 0's data by design); the run must carry on from it. The seed is printed; DISTSAC_FAULT_SEED overrides it.
-/// Not checked here: evaluation reaching -200 on Pendulum-v1 (needs minutes of training; make test-learning does that).
+/// Learning after faults (two roles down at once, then -200 on Pendulum-v1) is FaultLearningTests, in the same target.
 /// </summary>
 [Trait("Category", "Faults")]
 public sealed class FaultSuiteTests(ITestOutputHelper output)
