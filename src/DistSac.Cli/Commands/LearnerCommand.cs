@@ -3,6 +3,7 @@ using System.Globalization;
 using DistSac.Cli.Configuration;
 using DistSac.Envs;
 using DistSac.Learner;
+using DistSac.Observability;
 using DistSac.Replay;
 using Microsoft.Extensions.Logging;
 
@@ -57,7 +58,7 @@ public static class LearnerCommand
             var replay = DistSacConfiguration.Bind<ReplayOptions>(configuration, "Replay");
             if (CommonFlags.BindList(configuration, "Replay:Shards") is { } list) replay = replay with { Shards = list };
 
-            using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
+            using var loggerFactory = RoleLogging.Create("learner");
             var logger = loggerFactory.CreateLogger("learner");
             var learner = new DistributedLearner(options, sac, replay, logger, m => Console.WriteLine(Format(m)));
             LearnerResult result;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DistSac.Cli.Configuration;
 using DistSac.Gateway;
+using DistSac.Observability;
 using DistSac.Replay;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
@@ -51,11 +52,10 @@ public static class ReplayCommand
             var replay = DistSacConfiguration.Bind<ReplayOptions>(configuration, "Replay");
             if (CommonFlags.BindList(configuration, "Replay:Shards") is { } endpoints) replay = replay with { Shards = endpoints };
 
-            using var loggerFactory = LoggerFactory.Create(b => b
+            using var loggerFactory = RoleLogging.Create("gateway", b => b
                 .AddConfiguration(configuration.GetSection("Logging"))
                 .AddFilter("Microsoft", LogLevel.Warning) // Kestrel and host chatter; the gateway logs its own address
-                .AddFilter("Grpc", LogLevel.Warning) // a held push cancelled at shutdown is expected, not news
-                .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
+                .AddFilter("Grpc", LogLevel.Warning)); // a held push cancelled at shutdown is expected, not news
             try
             {
                 await GatewayHost.RunAsync(gateway, replay, loggerFactory, ct);
