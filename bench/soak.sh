@@ -7,7 +7,9 @@
 # collections and finalizers per second: the race the soak guards against needs those, not big matrices).
 # SOAK_HOGS=<n> sets the number of busy loops (default: one per core). The load average is logged every minute.
 set -euo pipefail
-steps=${1:-200000}
+# The learner starts updating after the 1,000 warm-up transitions, so 201,000 env steps give 200,000 updates.
+steps=${1:-201000}
+min_updates=${SOAK_MIN_UPDATES:-$((steps - 1000))}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 distsac=${DISTSAC:-$repo/src/DistSac.Cli/bin/Release/net10.0/distsac}
 runs=$(mktemp -d /tmp/distsac-soak-XXXXXX)
@@ -40,4 +42,5 @@ bad=$(grep -E '"updates":[1-9]' "$metrics" | grep -cE '"(NaN|-?Infinity)"' || tr
 echo "[soak] updates $updates, metric lines with a non-finite value: $bad"
 [[ $code -eq 0 ]] || { echo "[soak] FAIL: exit code $code"; tail -20 "$runs/local.log"; exit 1; }
 [[ $bad -eq 0 ]] || { echo "[soak] FAIL: non-finite metrics"; exit 1; }
+[[ ${updates:-0} -ge $min_updates ]] || { echo "[soak] FAIL: $updates updates, fewer than $min_updates"; exit 1; }
 echo "[soak] PASS"
