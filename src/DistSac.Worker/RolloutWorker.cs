@@ -28,15 +28,15 @@ public sealed class RolloutWorker
         _logger = loggerFactory.CreateLogger<RolloutWorker>();
     }
 
+    /// <summary>Probe state and Prometheus metrics; served on Worker:HttpListen when it is set.</summary>
+    public WorkerMetrics Metrics { get; } = new();
+
     /// <summary>
     /// Runs until <paramref name="stoppingToken"/> is cancelled or MaxSteps environment steps are taken. Returns
     /// normally after a clean stop (even when the gateway was unreachable at the end: the result says how many
     /// transitions were not acknowledged).
     /// </summary>
     /// <exception cref="WorkerFatalException">The gateway rejected a batch or the run does not fit this worker.</exception>
-    /// <summary>Probe state and Prometheus metrics; served on Worker:HttpListen when it is set.</summary>
-    public WorkerMetrics Metrics { get; } = new();
-
     public async Task<WorkerResult> RunAsync(CancellationToken stoppingToken)
     {
         // Up before the gateway answers, so /healthz is alive (and /readyz 503) while the worker waits for the run.

@@ -5,7 +5,7 @@ namespace DistSac.Envs.NumpyRandom;
 /// <summary>
 /// numpy.random.SeedSequence (bit_generator.pyx, after Melissa O'Neill's seed_seq design) for a root sequence
 /// without spawn key: the entropy words are hashed into a pool of four uint32 words, every word is mixed into every
-/// other, and <see cref="GenerateState"/> hashes the pool out again. Gymnasium seeds np_random through it, so
+/// other, and <see cref="GenerateState(Span{uint})"/> hashes the pool out again. Gymnasium seeds np_random through it, so
 /// reproducing it is what makes <c>reset(seed)</c> match Python for a given seed.
 /// </summary>
 public sealed class SeedSequence
