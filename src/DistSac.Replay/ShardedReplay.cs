@@ -251,6 +251,15 @@ public sealed partial class ShardedReplay : IAsyncDisposable
     /// <summary>Cursor, fill and total of one shard (one HMGET).</summary>
     public Task<ShardStats> ReadShardStatsAsync(int shard, CancellationToken ct) => ReadShardStatsAsync(_shards[shard], ct);
 
+    /// <summary>Transitions one worker inserted into one shard, ever (one HGET; 0 when none).</summary>
+    public async Task<long> ReadShardWorkerTransitionsAsync(int shard, string workerId, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workerId);
+        var s = _shards[shard];
+        var value = await s.Guard(s.Database.HashGetAsync(s.WorkerCounts, workerId), ct).ConfigureAwait(false);
+        return ParseCounter(value, shard, s.WorkerCounts.ToString()!, workerId);
+    }
+
     private static readonly RedisValue[] StateFields = ["fill", "cursor", "total"];
 
     private static async Task<ShardStats> ReadShardStatsAsync(ReplayShard shard, CancellationToken ct)
