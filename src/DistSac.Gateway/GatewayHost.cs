@@ -166,7 +166,8 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton(replay);
         services.AddSingleton(shards);
         services.AddSingleton(counters);
-        services.AddSingleton(_ => new ReplayProgressMonitor(ct => ReadProgressAsync(shards, ct)));
+        var totals = new ShardTotals(shards);
+        services.AddSingleton(_ => new ReplayProgressMonitor(ct => ReadProgressAsync(shards, totals, ct)));
         services.AddSingleton<WeightsFanOut>();
         services.AddSingleton<WorkerRegistry>();
         services.AddSingleton<RunInfoProvider>();
@@ -184,13 +185,13 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddGrpcHealthChecks().AddCheck<GatewayReadiness>("redis");
     }
 
-    private static async Task<ReplayProgress> ReadProgressAsync(ShardedReplay shards, CancellationToken ct)
+    private static async Task<ReplayProgress> ReadProgressAsync(ShardedReplay shards, ShardTotals totals, CancellationToken ct)
     {
         var learner = shards.ReadLearnerStateAsync(ct);
-        var stats = shards.ReadStatsAsync(ct);
-        await Task.WhenAll(learner, stats).ConfigureAwait(false);
+        var total = totals.ReadAsync(ct);
+        await Task.WhenAll(learner, total).ConfigureAwait(false);
         var l = await learner.ConfigureAwait(false);
-        return new ReplayProgress(l.Updates, l.WeightsVersion, (await stats.ConfigureAwait(false)).TotalInserted, l.Finished);
+        return new ReplayProgress(l.Updates, l.WeightsVersion, await total.ConfigureAwait(false), l.Finished);
     }
 
     /// <summary>The <paramref name="index"/>-th address as Kestrel reports it, unaltered; "localhost" binds both loopback addresses.</summary>

@@ -18,6 +18,11 @@ public enum PushStatus
     RateLimited,
     /// <summary>Redis is unreachable; the batch may or may not be stored. Retry the same sequence (idempotent).</summary>
     Unavailable,
+    /// <summary>
+    /// The batch's shard is unreachable and nothing was sent to it: certainly not stored by this call. A client may send
+    /// the batch to another shard's lane (answered Unavailable with the <c>distsac-not-stored</c> trailer).
+    /// </summary>
+    NotStored,
 }
 
 /// <summary>The answer to one push. <see cref="Error"/> is set for every status but Stored and Duplicate.</summary>
@@ -34,12 +39,16 @@ public sealed class PushHandler(
 {
     private static readonly TimeSpan AckProgressMaxAge = TimeSpan.FromMilliseconds(100);
 
+    /// <param name="shard">The explicit lane's shard (PushRequest.shard), or null for shard sequence mod S.</param>
     public async ValueTask<PushOutcome> PushAsync(string workerId, long incarnation, long sequence, int transitionCount, ReadOnlyMemory<byte> records,
-        CancellationToken ct)
+        CancellationToken ct, uint? shard = null)
     {
         counters.Push();
         if (PushValidator.ValidateHeader(workerId, incarnation, sequence, transitionCount) is { } badHeader)
             return Reject(workerId, sequence, badHeader);
+        if (shard >= (uint)replay.ShardCount)
+            return Reject(workerId, sequence,
+                $"shard is {shard}; the run has {replay.ShardCount} shard(s), so it must be 0 .. {replay.ShardCount - 1} (RunInfo.shard_count), or absent for shard sequence mod {replay.ShardCount}.");
         int reserved = 0;
         int stored = 0;
         try
@@ -60,7 +69,9 @@ public sealed class PushHandler(
             InsertResult result;
             try
             {
-                result = await replay.InsertAsync(workerId, incarnation, sequence, records, transitionCount, ct).ConfigureAwait(false);
+                result = shard is { } k
+                    ? await replay.InsertIntoShardAsync(workerId, incarnation, (int)k, sequence, records, transitionCount, ct).ConfigureAwait(false)
+                    : await replay.InsertAsync(workerId, incarnation, sequence, records, transitionCount, ct).ConfigureAwait(false);
             }
             catch (ReplaySequenceException e)
             {
@@ -77,6 +88,14 @@ public sealed class PushHandler(
             var now = await AckProgressAsync(result, ct).ConfigureAwait(false);
             return new PushOutcome(result.Duplicate ? PushStatus.Duplicate : PushStatus.Stored, result.Stored,
                 now.TotalInserted, Math.Max(now.WeightsVersion, weights.LatestVersion), null);
+        }
+        catch (ReplayUnavailableException e) when (e.NotSent && shard is not null)
+        {
+            // Only an explicit lane may move to another shard; a legacy push is bound to sequence mod S anyway.
+            counters.Unreachable();
+            logger.LogDebug("Push {Worker}/{Sequence} to shard {Shard} not sent: {Error}", workerId, sequence, shard, e.Message);
+            return new PushOutcome(PushStatus.NotStored, 0, 0, weights.LatestVersion,
+                $"{e.Message}. The batch was certainly not stored: send it again, on this or another shard.");
         }
         catch (Exception e) when (RedisFailure.IsTransient(e))
         {

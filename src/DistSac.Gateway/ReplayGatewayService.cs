@@ -20,6 +20,11 @@ public sealed class ReplayGatewayService(
     MalformedRequestLog malformed, IHostApplicationLifetime lifetime, ILogger<ReplayGatewayService> logger)
     : ReplayGateway.ReplayGatewayBase
 {
+    /// <summary>The response trailer that says an Unavailable push was certainly not stored (see replay.proto's Push).</summary>
+    public const string NotStoredTrailerKey = "distsac-not-stored";
+
+    private static Metadata NotStoredTrailer() => new() { { NotStoredTrailerKey, "1" } };
+
     private const string ShuttingDown = "gateway is shutting down; retry on another gateway (a batch is stored at most once).";
 
     /// <summary>InvalidArgument for a body that did not parse; the message is short and carries no stack trace.</summary>
@@ -55,6 +60,7 @@ public sealed class ReplayGatewayService(
                 TotalInserted = run.TotalInserted,
                 ProtocolVersion = ProtocolLimits.ProtocolVersion,
                 Incarnation = run.Incarnation,
+                ShardCount = m.ShardCount,
             };
         }
         catch (Exception e) when (RedisFailure.IsTransient(e))
@@ -75,7 +81,8 @@ public sealed class ReplayGatewayService(
         try
         {
             // The records stay in the request's buffer: validated and sent to Redis without a copy.
-            outcome = await pushes.PushAsync(request.WorkerId, request.Incarnation, request.Sequence, request.TransitionCount, request.Records.Memory, call.Token)
+            outcome = await pushes.PushAsync(request.WorkerId, request.Incarnation, request.Sequence, request.TransitionCount, request.Records.Memory, call.Token,
+                    request.HasShard ? request.Shard : null)
                 .ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
@@ -97,6 +104,7 @@ public sealed class ReplayGatewayService(
             PushStatus.RunNotReady => throw new RpcException(new Status(StatusCode.FailedPrecondition, outcome.Error!)),
             PushStatus.RateLimited => throw new RpcException(new Status(StatusCode.ResourceExhausted, outcome.Error!)),
             PushStatus.Unavailable => throw new RpcException(new Status(StatusCode.Unavailable, outcome.Error!)),
+            PushStatus.NotStored => throw new RpcException(new Status(StatusCode.Unavailable, outcome.Error!), NotStoredTrailer()),
             _ => throw new RpcException(new Status(StatusCode.Internal, $"unhandled push status {outcome.Status}")),
         };
     }

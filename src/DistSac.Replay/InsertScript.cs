@@ -3,16 +3,19 @@ namespace DistSac.Replay;
 /// <summary>
 /// The server-side chunk insert: one EVALSHA, so a chunk is wholly stored or not at all and no other client sees
 /// a half-written chunk. KEYS: data hash, state hash, sequence hash, per-worker count hash.
-/// ARGV: worker id, lane ("worker incarnation"), sequence, the lane's previous sequence (sequence - shard count, or ""
-/// when there is none), capacity, the shard's inserted channel, record...
+/// ARGV: worker id, lane ("worker incarnation", or "worker incarnation +" for an explicit shard), sequence, the lane's
+/// previous sequence (sequence - shard count, sequence - 1 for an explicit shard, or "" when there is none), capacity,
+/// the shard's inserted channel, record...
 /// Returns {stored, status, shard total inserted, lane sequence}: status 0 stored, 1 duplicate (lane sequence = the
 /// lane's last), 2 gap (lane sequence = the lane's last; the expected one is last + shard count), 3 older than the
 /// lane's first (lane sequence = that first).
 /// </summary>
 /// <remarks>
 /// <para>
-/// Exactly once: a lane is one (worker, incarnation) on one shard; the sequences routed to a shard are those equal to
-/// its index modulo the shard count, so a lane holds "first last" and has stored exactly first, first + S, ..., last.
+/// Exactly once: a lane is one (worker, incarnation) on one shard. Without an explicit shard the sequences routed to a
+/// shard are those equal to its index modulo the shard count, so a lane holds "first last" and has stored exactly
+/// first, first + S, ..., last; with one, the lane's own sequences are contiguous and it has stored first, first + 1,
+/// ..., last. The script only sees "previous", so both are the same rule.
 /// A push is stored only as the lane's next (previous == last) or as the start of a lane with no record; so an
 /// answer "duplicate" always means the sequence is stored. Sequence numbers stay decimal strings and are compared
 /// digit by digit: Lua numbers are doubles, exact only to 2^53, and 2^53 + 1 must not equal 2^53.

@@ -12,6 +12,12 @@ public sealed class ReplayUnavailableException : Exception
 
     public string Endpoint { get; }
     public int Shard { get; }
+
+    /// <summary>
+    /// True when the shard was known to be disconnected before anything was sent to it, so the operation certainly did
+    /// not run (an insert is certainly not stored). False means it may or may not have run.
+    /// </summary>
+    public bool NotSent { get; init; }
 }
 
 /// <summary>Sampling was asked of a run that has no stored transitions yet.</summary>

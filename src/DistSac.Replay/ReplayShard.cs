@@ -84,21 +84,46 @@ internal sealed class ReplayShard : IAsyncDisposable
         _insertSha = await Guard(server.ScriptLoadAsync(InsertScript.Text), ct).ConfigureAwait(false);
     }
 
-    /// <summary>Runs the insert script, loading it first when unknown or when the shard forgot it (restart, SCRIPT FLUSH).</summary>
+    /// <summary>
+    /// Runs the insert script, loading it first when unknown or when the shard forgot it (restart, SCRIPT FLUSH). A
+    /// failure before the script was sent (the connection is known to be down, or loading the script failed) is a
+    /// <see cref="ReplayUnavailableException"/> with <see cref="ReplayUnavailableException.NotSent"/>: certainly not stored.
+    /// Any failure after sending (lost connection, timeout) may have stored it and is not marked.
+    /// </summary>
     public async Task<RedisResult> EvalInsertAsync(RedisValue[] args, CancellationToken ct)
     {
+        // The multiplexer marks the connection failed as soon as the socket closes; with FailFast nothing is queued.
+        if (!Connection.IsConnected)
+            throw NotSent(new RedisConnectionException(ConnectionFailureType.UnableToConnect, "not connected; the insert was not sent"));
         if (_insertSha is null)
-            await LoadScriptAsync(ct).ConfigureAwait(false);
+            await LoadScriptNotSentAsync(ct).ConfigureAwait(false);
         try
         {
             return await Guard(Database.ScriptEvaluateAsync(_insertSha!, InsertKeys, args), ct).ConfigureAwait(false);
         }
         catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
         {
-            await LoadScriptAsync(ct).ConfigureAwait(false);
+            // NOSCRIPT: the script did not run; reloading it stores nothing either.
+            await LoadScriptNotSentAsync(ct).ConfigureAwait(false);
             return await Guard(Database.ScriptEvaluateAsync(_insertSha!, InsertKeys, args), ct).ConfigureAwait(false);
         }
     }
+
+    /// <summary>SCRIPT LOAD before an insert was sent: a connection failure here means the insert was not sent.</summary>
+    private async Task LoadScriptNotSentAsync(CancellationToken ct)
+    {
+        try
+        {
+            await LoadScriptAsync(ct).ConfigureAwait(false);
+        }
+        catch (ReplayUnavailableException ex)
+        {
+            throw NotSent(ex.InnerException ?? ex);
+        }
+    }
+
+    private ReplayUnavailableException NotSent(Exception ex) =>
+        new(Endpoint, Index, $"replay shard {Index} at {Endpoint} is unavailable (nothing was sent to it): {ex.Message}", ex) { NotSent = true };
 
     /// <summary>Awaits a command, honouring the token and turning connection loss into <see cref="ReplayUnavailableException"/>.</summary>
     public async Task<T> Guard<T>(Task<T> command, CancellationToken ct)

@@ -43,8 +43,21 @@ public static class RunKeys
     /// <summary>Hash on shard i: "cursor" (next slot to write), "fill", "total" (inserted ever), "capacity".</summary>
     public static string ShardState(string runId, int shard) => ShardPrefix(runId, shard) + "state";
 
-    /// <summary>Hash on shard i: "worker incarnation" -> "first last", the sequences this shard stored for it (push idempotency; see InsertScript).</summary>
+    /// <summary>
+    /// Hash on shard i: lane -> "first last", the sequences this shard stored for it (push idempotency; see InsertScript).
+    /// Lanes are <see cref="ModuloLane"/> and <see cref="ShardLane"/>.
+    /// </summary>
     public static string ShardSequences(string runId, int shard) => ShardPrefix(runId, shard) + "seq";
+
+    /// <summary>Field of <see cref="ShardSequences"/> for a push without a shard: "worker incarnation" (sequences r, r + S, ...).</summary>
+    public static string ModuloLane(string workerId, long incarnation) =>
+        string.Concat(workerId, " ", incarnation.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// Field of <see cref="ShardSequences"/> for a push with an explicit shard: "worker incarnation +" (sequences 0, 1, 2, ...
+    /// of its own). Worker ids never contain a space, so it never equals a <see cref="ModuloLane"/>.
+    /// </summary>
+    public static string ShardLane(string workerId, long incarnation) => string.Concat(ModuloLane(workerId, incarnation), " +");
 
     /// <summary>Hash on shard i: worker id -> transitions it inserted into shard i, ever (duplicates not counted).</summary>
     public static string ShardWorkerCounts(string runId, int shard) => ShardPrefix(runId, shard) + "workers";

@@ -147,11 +147,39 @@ public sealed partial class ShardedReplay : IAsyncDisposable
     /// than the lane's first, raises <see cref="ReplaySequenceException"/> (nothing stored). See <see cref="InsertScript"/>
     /// for the lanes and for chunks larger than the ring.
     /// </summary>
-    public async Task<InsertResult> InsertAsync(string workerId, long incarnation, long sequence, ReadOnlyMemory<byte> records, int count, CancellationToken ct)
+    public Task<InsertResult> InsertAsync(string workerId, long incarnation, long sequence, ReadOnlyMemory<byte> records, int count, CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(sequence);
+        int shards = ShardCount;
+        string previous = sequence >= shards ? (sequence - shards).ToString(CultureInfo.InvariantCulture) : "";
+        // Worker ids never contain a space (the gateway allows letters, digits and -_./:), so the lane name is unambiguous.
+        return InsertCoreAsync(workerId, incarnation, (int)(sequence % shards), RunKeys.ModuloLane(workerId, incarnation), sequence, previous, shards,
+            records, count, ct);
+    }
+
+    /// <summary>
+    /// Stores a chunk in the explicit lane (worker, incarnation, <paramref name="shard"/>), whose sequences are
+    /// 0, 1, 2, ... of its own: stored when the lane's last is <c>sequence - 1</c> (or the lane has no record yet),
+    /// duplicate when the lane holds it, <see cref="ReplaySequenceException"/> for a gap or a sequence older than the
+    /// lane. Lets a writer send any batch to any shard that is up. A shard that is known to be disconnected is not sent
+    /// anything: <see cref="ReplayUnavailableException.NotSent"/> says so.
+    /// </summary>
+    public Task<InsertResult> InsertIntoShardAsync(string workerId, long incarnation, int shard, long sequence, ReadOnlyMemory<byte> records, int count,
+        CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(sequence);
+        if ((uint)shard >= (uint)ShardCount)
+            throw new ArgumentOutOfRangeException(nameof(shard), shard, $"the run has {ShardCount} shard(s): 0 .. {ShardCount - 1}.");
+        string previous = sequence >= 1 ? (sequence - 1).ToString(CultureInfo.InvariantCulture) : "";
+        return InsertCoreAsync(workerId, incarnation, shard, RunKeys.ShardLane(workerId, incarnation), sequence, previous, 1, records, count, ct);
+    }
+
+    /// <param name="step">How far apart a lane's sequences are: the shard count for modulo lanes, 1 for explicit ones.</param>
+    private async Task<InsertResult> InsertCoreAsync(string workerId, long incarnation, int shardIndex, string lane, long sequence, string previous, int step,
+        ReadOnlyMemory<byte> records, int count, CancellationToken ct)
     {
         ArgumentException.ThrowIfNullOrEmpty(workerId);
         ArgumentOutOfRangeException.ThrowIfNegative(incarnation);
-        ArgumentOutOfRangeException.ThrowIfNegative(sequence);
         if (count < 1 || count > ProtocolLimits.MaxBatchTransitions)
             throw new ArgumentException($"count must be in [1, {ProtocolLimits.MaxBatchTransitions}] (got {count}).", nameof(count));
         var metadata = await RequireMetadataAsync(ct).ConfigureAwait(false);
@@ -160,15 +188,13 @@ public sealed partial class ShardedReplay : IAsyncDisposable
             throw new ArgumentException(
                 $"records has {records.Length} bytes; {count} records of {recordBytes} bytes need {(long)count * recordBytes}.", nameof(records));
 
-        int shards = ShardCount;
-        var shard = _shards[(int)(sequence % shards)];
+        var shard = _shards[shardIndex];
         const int header = InsertScript.HeaderArguments;
         var args = new RedisValue[count + header];
         args[0] = workerId;
-        // Worker ids never contain a space (the gateway allows letters, digits and -_./:), so the lane name is unambiguous.
-        args[1] = string.Concat(workerId, " ", incarnation.ToString(CultureInfo.InvariantCulture));
+        args[1] = lane;
         args[2] = sequence.ToString(CultureInfo.InvariantCulture);
-        args[3] = sequence >= shards ? (sequence - shards).ToString(CultureInfo.InvariantCulture) : "";
+        args[3] = previous;
         args[4] = metadata.CapacityPerShard;
         args[5] = shard.InsertedChannel;
         for (int i = 0; i < count; i++)
@@ -176,21 +202,21 @@ public sealed partial class ShardedReplay : IAsyncDisposable
         var result = (RedisResult[])(await shard.EvalInsertAsync(args, ct).ConfigureAwait(false))!;
         int status = (int)result[1];
         if (status == InsertScript.Gap || status == InsertScript.OlderThanLane)
-            throw SequenceRefused(workerId, incarnation, sequence, status, long.Parse((string)result[3]!, CultureInfo.InvariantCulture), shards);
+            throw SequenceRefused(workerId, incarnation, sequence, status, long.Parse((string)result[3]!, CultureInfo.InvariantCulture), step, shardIndex);
         return new InsertResult((int)result[0], status == InsertScript.Duplicate, shard.Index, (long)result[2]);
     }
 
-    private static ReplaySequenceException SequenceRefused(string workerId, long incarnation, long sequence, int status, long laneSequence, int shards)
+    private static ReplaySequenceException SequenceRefused(string workerId, long incarnation, long sequence, int status, long laneSequence, int step, int shard)
     {
         string who = $"worker '{workerId}' incarnation {incarnation}";
         if (status == InsertScript.OlderThanLane)
             return new ReplaySequenceException(
-                $"sequence {sequence} of {who} is older than {laneSequence}, the first its shard holds for it, and was never stored there; " +
+                $"sequence {sequence} of {who} is older than {laneSequence}, the first its shard {shard} lane holds for it, and was never stored there; " +
                 "a push is only retried with its own sequence, and sequences only grow (start a new incarnation with GetRunInfo).", null);
-        long? expected = laneSequence <= long.MaxValue - shards ? laneSequence + shards : null;
+        long? expected = laneSequence <= long.MaxValue - step ? laneSequence + step : null;
         return new ReplaySequenceException(
             $"sequence {sequence} of {who} skips sequence {(expected?.ToString(CultureInfo.InvariantCulture) ?? "beyond 2^63 - 1")}, which was never stored " +
-            $"(the latest stored of its lane is {laneSequence}); push sequences 0, 1, 2, ... without gaps, each retried until acknowledged.", expected);
+            $"(the latest stored of its lane on shard {shard} is {laneSequence}); push sequences 0, 1, 2, ... without gaps, each retried until acknowledged.", expected);
     }
 
     /// <summary>Cursor, fill and total of every shard (one HMGET per shard, in parallel).</summary>
@@ -220,6 +246,18 @@ public sealed partial class ShardedReplay : IAsyncDisposable
                 result[e.Name!] = result.GetValueOrDefault(e.Name!) + ParseCounter(e.Value, s, _shards[s].WorkerCounts.ToString()!, e.Name!);
         }
         return result;
+    }
+
+    /// <summary>Cursor, fill and total of one shard (one HMGET).</summary>
+    public Task<ShardStats> ReadShardStatsAsync(int shard, CancellationToken ct) => ReadShardStatsAsync(_shards[shard], ct);
+
+    /// <summary>Transitions one worker inserted into one shard, ever (one HGET; 0 when none).</summary>
+    public async Task<long> ReadShardWorkerTransitionsAsync(int shard, string workerId, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workerId);
+        var s = _shards[shard];
+        var value = await s.Guard(s.Database.HashGetAsync(s.WorkerCounts, workerId), ct).ConfigureAwait(false);
+        return ParseCounter(value, shard, s.WorkerCounts.ToString()!, workerId);
     }
 
     private static readonly RedisValue[] StateFields = ["fill", "cursor", "total"];

@@ -4,13 +4,30 @@ using Microsoft.Extensions.Logging;
 
 namespace DistSac.Worker;
 
+/// <summary>How a push of one batch on one lane ended.</summary>
+public enum PushDelivery
+{
+    /// <summary>Stored (now or by an earlier try) and acknowledged.</summary>
+    Acknowledged,
+    /// <summary>
+    /// The batch is certainly not stored: every try on this lane was answered "not stored" (its shard was down and the
+    /// gateway sent nothing to it). Its sequence may be given back and the batch sent on another lane.
+    /// </summary>
+    NotStored,
+}
+
 /// <summary>
-/// Delivers one PushRequest, retrying the very same request object (same sequence, same bytes) with back-off on
+/// Delivers one PushRequest, retrying the very same request object (same lane, sequence and bytes) with back-off on
 /// any transient failure until it is acknowledged or the token ends it. Because the gateway de-duplicates by
-/// (worker id, incarnation, sequence), a batch whose acknowledgement was lost is stored exactly once.
+/// (worker id, incarnation, lane, sequence), a batch whose acknowledgement was lost is stored exactly once. A push on
+/// an explicit lane (shard set) that the gateway answers with the not-stored trailer, before any try that may have
+/// stored it, ends with <see cref="PushDelivery.NotStored"/> so the caller can send it elsewhere.
 /// </summary>
 public sealed class BatchPusher
 {
+    /// <summary>Response trailer of an Unavailable push that the gateway certainly did not store (see replay.proto).</summary>
+    public const string NotStoredTrailer = "distsac-not-stored";
+
     private readonly ReplayGateway.ReplayGatewayClient _client;
     private readonly PolicySlot _policy;
     private readonly TimeSpan _callTimeout;
@@ -20,6 +37,7 @@ public sealed class BatchPusher
     private long _duplicates;
     private long _unexpectedDuplicates;
     private long _retries;
+    private long _notStored;
     private long _latestWeightsVersion = -1;
 
     public BatchPusher(ReplayGateway.ReplayGatewayClient client, PolicySlot policy, TimeSpan callTimeout, ILogger logger)
@@ -50,15 +68,20 @@ public sealed class BatchPusher
 
     public long Retries => Interlocked.Read(ref _retries);
 
+    /// <summary>Pushes that ended <see cref="PushDelivery.NotStored"/>: batches the sink re-bound to another lane.</summary>
+    public long ReboundBatches => Interlocked.Read(ref _notStored);
+
     /// <summary>The newest actor version the gateway has mentioned; -1 before any.</summary>
     public long LatestWeightsVersion => Interlocked.Read(ref _latestWeightsVersion);
 
     /// <exception cref="WorkerFatalException">The gateway rejected the batch (InvalidArgument and the like).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> ended the tries.</exception>
-    public async Task PushAsync(PushRequest request, CancellationToken cancellationToken)
+    public async Task<PushDelivery> PushAsync(PushRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var backoff = new RetryBackoff();
+        // Once a try may have stored the batch, the batch stays on this lane whatever later tries are answered.
+        bool mayBeStored = false;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -66,7 +89,15 @@ public sealed class BatchPusher
             {
                 PushResponse response = await _client.PushAsync(request, deadline: DateTime.UtcNow + _callTimeout, cancellationToken: cancellationToken);
                 Acknowledge(request, response, backoff.Attempts);
-                return;
+                return PushDelivery.Acknowledged;
+            }
+            catch (RpcException e) when (request.HasShard && !mayBeStored && IsNotStored(e))
+            {
+                Interlocked.Increment(ref _notStored);
+                _logger.LogWarning(
+                    "Batch {Sequence} for shard {Shard} was not stored ({Detail}); sending it on another shard's lane",
+                    request.Sequence, request.Shard, e.Status.Detail);
+                return PushDelivery.NotStored;
             }
             catch (RpcException e) when (GrpcFailure.IsFatal(e.StatusCode))
             {
@@ -80,15 +111,20 @@ public sealed class BatchPusher
             }
             catch (RpcException e)
             {
+                mayBeStored |= !IsNotStored(e);
                 TimeSpan wait = backoff.Next();
                 Interlocked.Increment(ref _retries);
                 _logger.LogWarning(
-                    "Push of batch {Sequence} failed ({StatusCode}: {Detail}); try {Attempt} again in {WaitMs:F0} ms",
-                    request.Sequence, e.StatusCode, e.Status.Detail, backoff.Attempts + 1, wait.TotalMilliseconds);
+                    "Push of batch {Sequence} (shard {Shard}) failed ({StatusCode}: {Detail}); try {Attempt} again in {WaitMs:F0} ms",
+                    request.Sequence, request.HasShard ? (object)request.Shard : "sequence mod S", e.StatusCode, e.Status.Detail, backoff.Attempts + 1, wait.TotalMilliseconds);
                 await Task.Delay(wait, cancellationToken);
             }
         }
     }
+
+    /// <summary>Unavailable with the gateway's not-stored trailer: this try certainly stored nothing.</summary>
+    private static bool IsNotStored(RpcException e) =>
+        e.StatusCode == StatusCode.Unavailable && e.Trailers.GetValue(NotStoredTrailer) == "1";
 
     private void Acknowledge(PushRequest request, PushResponse response, int failedTries)
     {

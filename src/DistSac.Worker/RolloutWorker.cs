@@ -76,10 +76,11 @@ public sealed class RolloutWorker
         using var watchStop = new CancellationTokenSource();
         using var pushLifetime = new CancellationTokenSource();
         using var first = new TransitionBatch(run.Layout.RecordBytes, capacity);
-        using var second = new TransitionBatch(run.Layout.RecordBytes, capacity);
+        // One batch per lane may be pending (one lane per shard) while the first is filled.
+        using var spares = new BatchSet(GatewayTransitionSink.LaneCount(run.ShardCount), run.Layout.RecordBytes, capacity);
         // Stopping ends stepping at once, but pushes get ShutdownFlushTimeoutMs more to deliver what was stepped.
         using var onStop = stoppingToken.Register(() => pushLifetime.CancelAfter(_options.ShutdownFlushTimeoutMs));
-        var sink = new GatewayTransitionSink(pusher, _options.WorkerId, run.Incarnation, second, pushLifetime.Token);
+        var sink = new GatewayTransitionSink(pusher, _options.WorkerId, run.Incarnation, run.ShardCount, spares.Batches, pushLifetime.Token);
         var progress = new RolloutProgress(loop, pusher, watcher, policy, TimeSpan.FromSeconds(_options.ProgressIntervalSeconds), _logger);
         var driver = new RolloutDriver(loop, sink, _options.BatchTransitions, TimeSpan.FromMilliseconds(_options.FlushIntervalMs), progress.OnStep);
 
@@ -111,8 +112,8 @@ public sealed class RolloutWorker
         }
 
         var result = new WorkerResult(
-            loop.Steps, pusher.AcknowledgedTransitions, pusher.AcknowledgedBatches, sink.NextSequence, pusher.Retries, pusher.Duplicates,
-            watcher.KnownVersion, watcher.RejectedUpdates, loop.CompletedEpisodes, pusher.UnexpectedDuplicates, run.Incarnation);
+            loop.Steps, pusher.AcknowledgedTransitions, pusher.AcknowledgedBatches, sink.BatchesSent, pusher.Retries, pusher.Duplicates,
+            watcher.KnownVersion, watcher.RejectedUpdates, loop.CompletedEpisodes, pusher.UnexpectedDuplicates, run.Incarnation, pusher.ReboundBatches);
         _logger.LogInformation(
             "Worker {WorkerId} stopped: {Steps} env steps, {Acknowledged} transitions acknowledged in {Batches} batches ({Retries} retries), weights version {Version}",
             _options.WorkerId, result.EnvSteps, result.AcknowledgedTransitions, result.AcknowledgedBatches, result.Retries, result.WeightsVersion);
@@ -161,9 +162,10 @@ public sealed class RolloutWorker
 }
 
 /// <summary>What a worker did, for its exit log and for tests.</summary>
-/// <param name="BatchesSent">Sequence numbers used: 0 .. BatchesSent - 1.</param>
+/// <param name="BatchesSent">Sequence numbers used, summed over lanes (each lane used 0, 1, ...).</param>
 /// <param name="UnexpectedDuplicates">Batches answered duplicate on their first try (logged as errors: see BatchPusher).</param>
 /// <param name="Incarnation">RunInfo.incarnation this start pushed under.</param>
+/// <param name="ReboundBatches">Batches the gateway certainly did not store (their shard was down), sent on another lane.</param>
 public sealed record WorkerResult(
     long EnvSteps,
     long AcknowledgedTransitions,
@@ -175,9 +177,35 @@ public sealed record WorkerResult(
     long RejectedWeightUpdates,
     long Episodes,
     long UnexpectedDuplicates = 0,
-    long Incarnation = 0)
+    long Incarnation = 0,
+    long ReboundBatches = 0)
 {
     public static WorkerResult Empty { get; } = new(0, 0, 0, 0, 0, 0, -1, 0, 0);
 
     public long UnacknowledgedTransitions => EnvSteps - AcknowledgedTransitions;
+}
+
+/// <summary>Batches of one size, disposed together.</summary>
+internal sealed class BatchSet : IDisposable
+{
+    private readonly TransitionBatch[] _batches;
+
+    public BatchSet(int count, int recordBytes, int capacity)
+    {
+        _batches = new TransitionBatch[count];
+        for (int i = 0; i < count; i++)
+        {
+            _batches[i] = new TransitionBatch(recordBytes, capacity);
+        }
+    }
+
+    public IReadOnlyList<TransitionBatch> Batches => _batches;
+
+    public void Dispose()
+    {
+        foreach (var batch in _batches)
+        {
+            batch.Dispose();
+        }
+    }
 }

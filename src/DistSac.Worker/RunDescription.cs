@@ -13,8 +13,12 @@ public sealed record RunDescription(
     long TotalInserted,
     TransitionRecord Layout,
     int MaxBatchTransitions,
-    long Incarnation)
+    long Incarnation,
+    int ShardCount = 0)
 {
+    /// <summary>Most shards a worker keeps lanes (and a batch buffer each) for.</summary>
+    public const int MaxShards = 1024;
+
     /// <exception cref="WorkerFatalException">The run cannot be served by this worker; the message says why.</exception>
     public static RunDescription From(RunInfo info, WorkerOptions options)
     {
@@ -72,6 +76,12 @@ public sealed record RunDescription(
             throw new WorkerFatalException($"A batch of {largest} {layout.RecordBytes}-byte records exceeds the {ProtocolLimits.MaxMessageBytes}-byte message limit; lower Worker:BatchTransitions or Worker:Envs.");
         }
 
-        return new RunDescription(info.RunId, spec, info.Seed, info.WarmupTransitions, info.TotalInserted, layout, maxBatch, info.Incarnation);
+        // 0: a gateway older than explicit lanes (pushes without a shard). A count beyond the protocol's is a broken gateway.
+        if (info.ShardCount < 0 || info.ShardCount > MaxShards)
+        {
+            throw new WorkerFatalException($"The gateway says the run has {info.ShardCount} replay shards; expected 0 .. {MaxShards}.");
+        }
+
+        return new RunDescription(info.RunId, spec, info.Seed, info.WarmupTransitions, info.TotalInserted, layout, maxBatch, info.Incarnation, info.ShardCount);
     }
 }

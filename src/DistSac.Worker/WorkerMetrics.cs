@@ -15,6 +15,7 @@ public sealed class WorkerMetrics
     private readonly Counter _pushed;
     private readonly Counter _retries;
     private readonly Counter _unexpectedDuplicates;
+    private readonly Counter _rebound;
     private readonly Gauge _weightsVersion;
     private readonly Gauge _episodeReturn;
     private RolloutLoop? _loop;
@@ -34,6 +35,8 @@ public sealed class WorkerMetrics
         _retries = factory.CreateCounter("distsac_push_retries_total", "Push calls retried after a failure.");
         _unexpectedDuplicates = factory.CreateCounter("distsac_push_unexpected_duplicates_total",
             "Batches the gateway answered duplicate on their first try (not stored by this worker's push; logged as errors).");
+        _rebound = factory.CreateCounter("distsac_push_rebound_batches_total",
+            "Batches the gateway certainly did not store because their shard was down, sent again on another shard's lane.");
         _weightsVersion = factory.CreateGauge("distsac_weights_version", "Latest actor weights version received (-1: none yet).");
         _episodeReturn = factory.CreateGauge("distsac_episode_return", "Return of the last completed episode.");
         _weightsVersion.Set(-1);
@@ -75,6 +78,7 @@ public sealed class WorkerMetrics
             _pushed.IncTo(_pusher.AcknowledgedTransitions);
             _retries.IncTo(_pusher.Retries);
             _unexpectedDuplicates.IncTo(_pusher.UnexpectedDuplicates);
+            _rebound.IncTo(_pusher.ReboundBatches);
             _weightsVersion.Set(_watcher.KnownVersion);
             if (_loop.CompletedEpisodes > 0) _episodeReturn.Set(_loop.LastEpisodeReturn);
         }

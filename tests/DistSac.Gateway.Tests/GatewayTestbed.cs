@@ -37,18 +37,21 @@ internal sealed class GatewayTestbed : IAsyncDisposable
     public static TransitionRecord Schema => new(ObservationSize, ActionSize);
 
     public static async Task<GatewayTestbed> StartAsync(RedisServer redis, GatewayOptions? gateway = null, bool createRun = true, long warmup = 0,
-        string envId = "Pendulum-v1", ILoggerFactory? loggerFactory = null)
+        string envId = "Pendulum-v1", ILoggerFactory? loggerFactory = null, IReadOnlyList<RedisServer>? shards = null)
     {
+        shards ??= [redis];
+        var endpoints = new string[shards.Count];
+        for (int i = 0; i < endpoints.Length; i++) endpoints[i] = shards[i].Endpoint;
         var replay = new ReplayOptions
         {
             RunId = "gw-" + Guid.NewGuid().ToString("N")[..12],
-            Shards = [redis.Endpoint],
+            Shards = endpoints,
             CapacityPerShard = 10_000,
             Password = redis.Password,
             ConnectTimeoutMs = 2000,
         };
         var metadata = new ReplayMetadata(replay.RunId, envId, ObservationSize, ActionSize, RecordBytes, Seed: 7,
-            WarmupTransitions: warmup, replay.CapacityPerShard, ShardCount: 1, SchemaVersion: 1);
+            WarmupTransitions: warmup, replay.CapacityPerShard, ShardCount: endpoints.Length, SchemaVersion: 1);
         var learner = await ShardedReplay.ConnectAsync(replay, null, CancellationToken.None);
         if (createRun) await learner.InitializeRunAsync(metadata, CancellationToken.None);
         var bed = new GatewayTestbed(replay, learner, metadata) { _loggerFactory = loggerFactory };
@@ -100,6 +103,14 @@ internal sealed class GatewayTestbed : IAsyncDisposable
         TransitionCount = records.Length / RecordBytes,
         Records = ByteString.CopyFrom(records),
     };
+
+    /// <summary>A push on the explicit lane (worker, incarnation, <paramref name="shard"/>).</summary>
+    public static PushRequest PushToShard(string workerId, uint shard, long sequence, byte[] records, long incarnation = 1)
+    {
+        var push = Push(workerId, sequence, records, incarnation);
+        push.Shard = shard;
+        return push;
+    }
 
     /// <summary>
     /// Distinct valid records inside Pendulum-v1's spaces: record i of batch <paramref name="batch"/> has the id

@@ -13,11 +13,11 @@ public sealed class RedisServer : IAsyncDisposable
     public const string DefaultExecutable = "/usr/bin/redis-server";
     private const int StartAttempts = 3;
 
-    private readonly string _directory;
+    private readonly string? _directory; // null: the caller's AOF folder, kept
     private readonly string? _password;
     private int _disposed;
 
-    private RedisServer(Process process, int port, string directory, string? password)
+    private RedisServer(Process process, int port, string? directory, string? password)
     {
         Process = process;
         Port = port;
@@ -45,12 +45,16 @@ public sealed class RedisServer : IAsyncDisposable
     /// Starts a server and waits until it answers PING. Retries with a new port if another process grabbed it, unless
     /// <paramref name="port"/> is given (a restart of a killed server at its old address).
     /// </summary>
-    public static async Task<RedisServer> StartAsync(string? password = null, int? port = null, CancellationToken ct = default)
+    /// <param name="appendOnlyDirectory">
+    /// When given: AOF persistence (appendonly yes, appendfsync everysec) in this folder, which the caller owns (it is
+    /// not deleted), so a killed server restarted with the same port and folder comes back with its data.
+    /// </param>
+    public static async Task<RedisServer> StartAsync(string? password = null, int? port = null, string? appendOnlyDirectory = null, CancellationToken ct = default)
     {
         Exception? last = null;
         for (int attempt = 0; attempt < (port is null ? StartAttempts : 1); attempt++)
         {
-            var directory = Path.Combine(Path.GetTempPath(), "distsac-redis-" + Guid.NewGuid().ToString("N"));
+            var directory = appendOnlyDirectory ?? Path.Combine(Path.GetTempPath(), "distsac-redis-" + Guid.NewGuid().ToString("N"));
             Directory.CreateDirectory(directory);
             int serverPort = port ?? FreePort.Next();
             var psi = new ProcessStartInfo(DefaultExecutable)
@@ -61,7 +65,8 @@ public sealed class RedisServer : IAsyncDisposable
                 UseShellExecute = false,
             };
             foreach (var arg in new[] { "--port", serverPort.ToString(), "--bind", "127.0.0.1", "--dir", directory,
-                         "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no" })
+                         "--save", "", "--appendonly", appendOnlyDirectory is null ? "no" : "yes", "--appendfsync", "everysec",
+                         "--daemonize", "no", "--protected-mode", "no" })
                 psi.ArgumentList.Add(arg);
             if (password is not null)
             {
@@ -75,7 +80,7 @@ public sealed class RedisServer : IAsyncDisposable
             process.Start();
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
-            var server = new RedisServer(process, serverPort, directory, password);
+            var server = new RedisServer(process, serverPort, appendOnlyDirectory is null ? directory : null, password);
             try
             {
                 await server.WaitForPingAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
@@ -118,6 +123,7 @@ public sealed class RedisServer : IAsyncDisposable
             return;
         await KillAsync().ConfigureAwait(false);
         Process.Dispose();
+        if (_directory is null) return;
         try
         {
             Directory.Delete(_directory, recursive: true);

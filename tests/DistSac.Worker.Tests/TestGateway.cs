@@ -15,6 +15,8 @@ public sealed class TestGateway : ReplayGateway.ReplayGatewayBase, IDisposable
     private readonly Lock _gate = new();
     private readonly List<PushAttempt> _attempts = [];
     private readonly SortedDictionary<long, byte[]> _stored = [];
+    private readonly SortedDictionary<(uint Shard, long Sequence), byte[]> _laneStored = [];
+    private readonly Dictionary<uint, int> _ambiguous = [];
     private readonly List<WeightsUpdate> _weights = [];
     private TaskCompletionSource _weightsChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource _streams = new();
@@ -38,6 +40,18 @@ public sealed class TestGateway : ReplayGateway.ReplayGatewayBase, IDisposable
     }
 
     public RunInfo RunInfo { get; }
+
+    /// <summary>Pushes to these shards (PushRequest.shard) answer Unavailable with the not-stored trailer, storing nothing.</summary>
+    public HashSet<uint> DownShards { get; } = [];
+
+    /// <summary>The next <paramref name="count"/> pushes to <paramref name="shard"/> answer Unavailable without the trailer (storing nothing).</summary>
+    public void FailAmbiguously(uint shard, int count)
+    {
+        lock (_gate) _ambiguous[shard] = count;
+    }
+
+    /// <summary>Batches stored on explicit lanes, by (shard, lane sequence).</summary>
+    public IReadOnlyList<KeyValuePair<(uint Shard, long Sequence), byte[]>> LaneStored { get { lock (_gate) return _laneStored.ToArray(); } }
 
     /// <summary>Push calls still to fail with Unavailable before storing anything.</summary>
     public int FailPushes { get; set; }
@@ -119,7 +133,8 @@ public sealed class TestGateway : ReplayGateway.ReplayGatewayBase, IDisposable
         bool duplicate;
         lock (_gate)
         {
-            _attempts.Add(new PushAttempt(request.WorkerId, request.Sequence, request.TransitionCount, bytes, request.Incarnation));
+            _attempts.Add(new PushAttempt(request.WorkerId, request.Sequence, request.TransitionCount, bytes, request.Incarnation,
+                request.HasShard ? request.Shard : null));
             if (RejectWith is { } reason)
             {
                 throw new RpcException(new Status(StatusCode.InvalidArgument, reason));
@@ -137,7 +152,36 @@ public sealed class TestGateway : ReplayGateway.ReplayGatewayBase, IDisposable
                 return Task.FromResult(new PushResponse { Stored = 0, Duplicate = true, TotalInserted = _totalInserted });
             }
 
-            duplicate = !_stored.TryAdd(request.Sequence, bytes);
+            if (request.HasShard)
+            {
+                if (request.Shard >= (uint)RunInfo.ShardCount)
+                    throw new RpcException(new Status(StatusCode.InvalidArgument, $"shard {request.Shard} out of range"));
+                if (_ambiguous.TryGetValue(request.Shard, out int left) && left > 0)
+                {
+                    _ambiguous[request.Shard] = left - 1;
+                    throw new RpcException(new Status(StatusCode.Unavailable, "test gateway: shard lost mid-call"));
+                }
+
+                if (DownShards.Contains(request.Shard))
+                {
+                    throw new RpcException(new Status(StatusCode.Unavailable, "test gateway: shard down, nothing sent"),
+                        new Metadata { { BatchPusher.NotStoredTrailer, "1" } });
+                }
+
+                long expected = 0;
+                foreach (var key in _laneStored.Keys)
+                {
+                    if (key.Shard == request.Shard) expected = Math.Max(expected, key.Sequence + 1);
+                }
+
+                if (request.Sequence > expected)
+                    throw new RpcException(new Status(StatusCode.OutOfRange, $"shard {request.Shard} lane skips sequence {expected}"));
+                duplicate = !_laneStored.TryAdd((request.Shard, request.Sequence), bytes);
+            }
+            else
+            {
+                duplicate = !_stored.TryAdd(request.Sequence, bytes);
+            }
             if (!duplicate)
             {
                 _totalInserted += request.TransitionCount;
@@ -202,4 +246,4 @@ public sealed class TestGateway : ReplayGateway.ReplayGatewayBase, IDisposable
     }
 }
 
-public sealed record PushAttempt(string WorkerId, long Sequence, int TransitionCount, byte[] Records, long Incarnation = 0);
+public sealed record PushAttempt(string WorkerId, long Sequence, int TransitionCount, byte[] Records, long Incarnation = 0, uint? Shard = null);
