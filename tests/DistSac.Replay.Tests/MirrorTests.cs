@@ -160,6 +160,28 @@ public sealed class MirrorTests(TwoRedisServers redis) : IClassFixture<TwoRedisS
     }
 
     [Fact]
+    public async Task Sampling_from_the_mirror_allocates_nothing()
+    {
+        string run = TestRuns.NewRunId();
+        await using var replay = await TestRuns.OpenAsync(redis.Servers, run, capacity: 1000);
+        await replay.InsertAsync("w", 0, TestRuns.Records(30, 0), 30, None);
+        await replay.InsertAsync("w", 1, TestRuns.Records(70, 100), 70, None);
+        await using var mirror = new ReplayMirror(replay, replay.Metadata!);
+        await mirror.RefillAsync(None);
+        await using var source = new MirrorBatchSource(mirror, 256, seed: 3);
+        for (int i = 0; i < 10; i++) source.Return(await source.NextAsync(None)); // the pooled batch and scratch arrays exist now
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 200; i++)
+        {
+            var next = source.NextAsync(None);
+            Assert.True(next.IsCompletedSuccessfully, "a batch from a filled mirror is ready at once");
+            source.Return(await next);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public async Task A_record_changed_in_redis_outside_the_insert_script_is_repaired_by_the_scrub()
     {
         string run = TestRuns.NewRunId();

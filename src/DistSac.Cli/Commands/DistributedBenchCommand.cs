@@ -66,7 +66,7 @@ public static partial class DistributedBenchCommand
                 RedisPathCpuUsPerBatch = Round(redisCpuPerBatch * 1e6),
                 MirrorBatchesPerS = Math.Round(mirror.BatchesPerS, 1), MirrorCpuUsPerBatch = Round(mirror.CpuPerBatch * 1e6),
                 MirrorRefillRecordsPerS = Math.Round(mirror.RefillRecordsPerS), MirrorRefillProcessCpuCores = Round(mirror.Refill.Process),
-                MirrorRefillRedisCpuCores = Round(mirror.Refill.Redis), MirrorMiB = Math.Round(mirror.Bytes / (1024.0 * 1024.0), 1),
+                MirrorRefillRedisCpuCores = Round(mirror.Refill.Redis), MirrorAllocatedMib = Math.Round(mirror.Bytes / (1024.0 * 1024.0), 1),
                 LearnerUpdatesPerS = learner is null ? (double?)null : Math.Round(learner.Value.UpdatesPerS, 1),
                 LearnerThreads = learner?.Threads,
                 // CPU seconds per batch x one batch per update at bench learner's rate = cores spent sampling; as a share of
