@@ -361,6 +361,7 @@ public sealed class ReplayMirror : IAsyncDisposable
                 shard, from, total);
             mirror.Shrink(0);
             from = mirror.Total = 0;
+            mirror.ResyncRequested = false; // everything stored is read below anyway
         }
         else if (mirror.ResyncRequested)
         {
