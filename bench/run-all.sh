@@ -49,6 +49,7 @@ bench learner-2 learner --threads 2
 bench learner-1 learner --threads 1
 bench worker worker
 bench sample sample
+bench sample-2 sample --shards 2
 bench ingest ingest
 bench gateway-idle gateway-idle
 bench local local --threads "$(nproc)"

@@ -20,7 +20,7 @@ public sealed record LearnerResult(string RunDirectory, long Updates, long EnvSt
     bool Stopped = false, bool CheckpointSaved = true);
 
 /// <summary>
-/// The learner role: writes the run's metadata, then samples batches from the Redis shards (prefetched), runs SAC
+/// The learner role: writes the run's metadata, then samples batches from its mirror of the Redis shards (or from Redis), runs SAC
 /// updates, publishes actor weights every K updates, evaluates, checkpoints, and respects the samples-per-insert rate
 /// limiter. A restarted learner resumes from its run directory's checkpoint.
 /// </summary>
@@ -91,7 +91,8 @@ public sealed partial class DistributedLearner
         using var metrics = new MetricsWriter(run.MetricsPath, RunFiles);
         using var board = OpenEventFile(run);
         var limiter = new SamplesPerInsertRateLimiter(_options.UpdatesPerTransition, Math.Max(_options.WarmupTransitions, _sac.BatchSize), _options.RateLimitTolerance);
-        await using var prefetcher = new ReplayPrefetcher(replay, _sac.BatchSize, _options.PrefetchDepth, _options.Seed, _logger, _options.PrefetchParallelism);
+        await using var mirror = _mirror = StartMirror(replay, metadata);
+        await using var batches = OpenBatchSource(replay);
         var loop = new LoopState(Stopwatch.StartNew(), learner.UpdateCount);
         // The same bounds the gateway enforces at the door: Redis can be written by anything that reaches it.
         var bounds = EnvironmentBounds.For(spec, RecordBounds.DefaultMaxAbsValue);
@@ -107,7 +108,7 @@ public sealed partial class DistributedLearner
             while (!ct.IsCancellationRequested)
             {
                 if (loop.ShouldCheckRun()) await UntilAvailableAsync(c => RestoreRunIfLostAsync(replay, metadata, learner, c), ct);
-                if (loop.ShouldRefreshStats(learner.UpdateCount)) loop.Stats = await UntilAvailableAsync(replay.ReadStatsAsync, ct);
+                if (loop.ShouldRefreshStats(learner.UpdateCount)) loop.Stats = await ReadStatsAsync(replay, ct);
                 var inserted = loop.Stats?.TotalInserted ?? 0;
                 if (inserted >= _options.Steps && learner.UpdateCount >= targetUpdates) break;
                 if (!limiter.LearnerMayUpdate(learner.UpdateCount, inserted))
@@ -124,13 +125,13 @@ public sealed partial class DistributedLearner
 
                 Exporter.Waiting(null);
                 var sampleStart = loop.Clock.Elapsed;
-                var batch = await prefetcher.NextAsync(ct);
+                var batch = await batches.NextAsync(ct);
                 Exporter.Sampled();
                 loop.SampleWait += loop.Clock.Elapsed - sampleStart;
                 bool usable = screen.Screen(batch);
                 Exporter.Quarantined(screen.Quarantined);
                 if (usable) CopyBatch(batch, record, staging.HostRows, WeightsVersion(learner), loop);
-                prefetcher.Return(batch);
+                batches.Return(batch);
                 if (!usable)
                 {
                     badUpdates.Record(applied: false, "every record of a sampled batch failed the checks");

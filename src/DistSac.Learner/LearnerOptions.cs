@@ -26,6 +26,12 @@ public sealed record LearnerOptions
     [Range(1, 64)] public int PrefetchDepth { get; init; } = 4;
     /// <summary>Concurrent sampling loops; more hide Redis round trips (a GPU learner wants thousands of batches/s).</summary>
     [Range(1, 64)] public int PrefetchParallelism { get; init; } = 2;
+    /// <summary>
+    /// Where batches are drawn from: "mirror" (a copy of every shard's ring in the learner's memory, refilled from the
+    /// insert cursor; no Redis round trip per batch) or "redis" (one HMGET per shard per batch, for replays larger than
+    /// the learner's RAM). See docs/replay-layout.md.
+    /// </summary>
+    public string Sampling { get; init; } = "mirror";
     public string RunsRoot { get; init; } = "runs";
     public string? RunId { get; init; }
     public string Device { get; init; } = "auto";
@@ -46,6 +52,8 @@ public sealed record LearnerOptions
         DistSac.Learning.OptionsValidator.Validate(this, "Learner");
         if (Device is not ("auto" or "cpu" or "cuda"))
             throw new ValidationException($"Learner:Device is '{Device}'; use auto, cpu or cuda.");
+        if (Sampling is not ("mirror" or "redis"))
+            throw new ValidationException($"Learner:Sampling is '{Sampling}'; use mirror (a copy of the replay in the learner's memory) or redis (sample from Redis per batch).");
         if (!string.IsNullOrEmpty(HttpListen))
         {
             try

@@ -12,7 +12,7 @@ namespace DistSac.Replay;
 /// go back with <see cref="Return"/>. While the run has no metadata or no transitions the loops poll; a shard outage
 /// is logged and retried with back-off; any other failure ends the prefetcher and <see cref="NextAsync"/> rethrows it.
 /// </summary>
-public sealed class ReplayPrefetcher : IAsyncDisposable
+public sealed class ReplayPrefetcher : IBatchSource
 {
     private static readonly TimeSpan EmptyPoll = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);

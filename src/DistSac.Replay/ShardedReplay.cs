@@ -38,6 +38,9 @@ public sealed partial class ShardedReplay : IAsyncDisposable
 
     private ReplayShard Shard0 => _shards[0];
 
+    /// <summary>Shard i's connection and keys (the learner's mirror reads each shard itself).</summary>
+    internal ReplayShard ShardAt(int shard) => _shards[shard];
+
     /// <summary>Connects to every shard in parallel. An unreachable shard fails with <see cref="ReplayUnavailableException"/> naming it.</summary>
     public static async Task<ShardedReplay> ConnectAsync(ReplayOptions options, ILogger? logger, CancellationToken ct)
     {
@@ -262,7 +265,7 @@ public sealed partial class ShardedReplay : IAsyncDisposable
 
     private static readonly RedisValue[] StateFields = ["fill", "cursor", "total"];
 
-    private static async Task<ShardStats> ReadShardStatsAsync(ReplayShard shard, CancellationToken ct)
+    internal static async Task<ShardStats> ReadShardStatsAsync(ReplayShard shard, CancellationToken ct)
     {
         var v = await shard.Guard(shard.Database.HashGetAsync(shard.State, StateFields), ct).ConfigureAwait(false);
         string key = shard.State.ToString()!;

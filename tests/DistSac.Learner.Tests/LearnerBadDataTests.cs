@@ -12,14 +12,18 @@ namespace DistSac.Learner.Tests;
 /// </summary>
 public class LearnerBadDataTests
 {
-    [Fact]
-    public async Task Learner_quarantines_bad_records_written_straight_into_redis_and_keeps_training()
+    // The mirror sees records overwritten in Redis behind the insert cursor through its scrub (ReplayMirror.ScrubShardAsync).
+    [Theory]
+    [InlineData("mirror")]
+    [InlineData("redis")]
+    public async Task Learner_quarantines_bad_records_written_straight_into_redis_and_keeps_training(string sampling)
     {
         await using var redis = await RedisServer.StartAsync();
         var runsRoot = Directory.CreateTempSubdirectory("distsac-learner-baddata-");
         try
         {
             var (replayOptions, options, listen) = Settings(redis, runsRoot);
+            options = options with { Sampling = sampling };
             await using var feeder = await ShardedReplay.ConnectAsync(replayOptions, logger: null, CancellationToken.None);
             var learner = new DistributedLearner(options, new SacOptions { BatchSize = 64 }, replayOptions);
             using var stop = new CancellationTokenSource();

@@ -1,4 +1,5 @@
 using System.Net;
+using DistSac.Observability;
 using DistSac.Learning;
 using DistSac.Protocol;
 using DistSac.Replay;
@@ -7,14 +8,73 @@ using DistSac.Testing;
 namespace DistSac.Learner.Tests;
 
 /// <summary>
-/// A replay shard that dies mid-run (a Redis pod restarted or rescheduled) pauses the learner instead of ending the
-/// run: it reports not ready and distsac_replay_unavailable = 1, and trains on once the shard answers again, here
-/// restarted empty at the same address (no persistence), so its slice refills.
+/// A replay shard that dies mid-run (a Redis pod restarted or rescheduled) never ends the run: the learner reports not
+/// ready and distsac_replay_unavailable = 1; sampling from its mirror it keeps updating meanwhile, sampling from Redis
+/// it pauses; either way it trains on once the shard answers again, here restarted empty at the same address (no
+/// persistence), so its slice refills.
 /// </summary>
 public class LearnerShardOutageTests
 {
     [Fact]
-    public async Task Learner_waits_out_a_shard_restart_and_goes_on_updating()
+    public async Task Learner_keeps_updating_from_its_mirror_while_a_shard_is_down()
+    {
+        await using var shard0 = await RedisServer.StartAsync();
+        var shard1 = await RedisServer.StartAsync();
+        var runsRoot = Directory.CreateTempSubdirectory("distsac-learner-mirror-outage-");
+        try
+        {
+            var replayOptions = new ReplayOptions
+            {
+                RunId = "mirror-outage-" + Guid.NewGuid().ToString("N")[..12],
+                Shards = [shard0.Endpoint, shard1.Endpoint],
+                CapacityPerShard = 100_000,
+            };
+            string listen = $"http://127.0.0.1:{FreePort.Next()}";
+            var options = LearnerHarness.EndlessLearner(runsRoot.FullName, listen) with { ReplayOutageTimeoutSeconds = 120 };
+            Assert.Equal("mirror", options.Sampling);
+            var learner = new DistributedLearner(options, new SacOptions { BatchSize = 32 }, replayOptions);
+            using var stop = new CancellationTokenSource();
+            var running = learner.RunAsync(stop.Token);
+            using var http = new HttpClient { BaseAddress = new Uri(listen) };
+            await using var feeder = await ShardedReplay.ConnectAsync(replayOptions, logger: null, CancellationToken.None);
+            await LearnerHarness.WaitForAsync(running, () => Task.FromResult(learner.Exporter.Ready), "the learner to publish its first weights");
+            await feeder.RequireMetadataAsync(CancellationToken.None);
+            await LearnerHarness.InsertAsync(feeder, "feeder", firstSequence: 0, chunks: 8); // 4 chunks of 128 on each shard
+            double before = await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= 30);
+
+            await shard1.KillAsync();
+            await LearnerHarness.WaitForMetricAsync(running, http, "distsac_replay_unavailable", v => v == 1);
+            double down = await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= before + 60);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/readyz")).StatusCode);
+            Assert.Equal(1, await MetricAsync(http, "distsac_replay_unavailable")); // still down, still updating
+
+            await using var restarted = await RedisServer.StartAsync(port: shard1.Port);
+            await LearnerHarness.WaitForMetricAsync(running, http, "distsac_replay_unavailable", v => v == 0);
+            await LearnerHarness.InsertAsync(feeder, "feeder", firstSequence: 8, chunks: 2); // the restarted shard refills
+            await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= down + 30);
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/readyz")).StatusCode);
+
+            await stop.CancelAsync();
+            try
+            {
+                await running;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        finally
+        {
+            await shard1.DisposeAsync();
+            runsRoot.Delete(recursive: true);
+        }
+    }
+
+    private static async Task<double> MetricAsync(HttpClient http, string name) =>
+        PrometheusText.Parse(await http.GetStringAsync("/metrics")).GetValueOrDefault(name, double.NaN);
+
+    [Fact]
+    public async Task Learner_sampling_from_redis_waits_out_a_shard_restart_and_goes_on_updating()
     {
         await using var shard0 = await RedisServer.StartAsync();
         var shard1 = await RedisServer.StartAsync();
@@ -28,7 +88,7 @@ public class LearnerShardOutageTests
                 CapacityPerShard = 100_000,
             };
             string listen = $"http://127.0.0.1:{FreePort.Next()}";
-            var options = LearnerHarness.EndlessLearner(runsRoot.FullName, listen) with { ReplayOutageTimeoutSeconds = 120 };
+            var options = LearnerHarness.EndlessLearner(runsRoot.FullName, listen) with { ReplayOutageTimeoutSeconds = 120, Sampling = "redis" };
             var learner = new DistributedLearner(options, new SacOptions { BatchSize = 32 }, replayOptions);
             using var stop = new CancellationTokenSource();
             var running = learner.RunAsync(stop.Token);

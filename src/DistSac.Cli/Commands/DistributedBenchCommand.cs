@@ -23,11 +23,16 @@ public static partial class DistributedBenchCommand
     private static Command Sample()
     {
         var shards = Opt("--shards", 1, "redis-server shards (S).");
-        var seconds = Opt("--seconds", 10.0, "Timed duration of each of the two measurements.");
+        var seconds = Opt("--seconds", 10.0, "Timed duration of each of the three sampling measurements.");
         var fill = Opt("--fill", 200_000L, "Random Pendulum records stored first (spread over the shards).");
         var concurrency = Opt("--concurrency", 16, "Concurrent SampleAsync callers, and the prefetcher's sampling loops.");
         var warmUp = Opt("--warm-up-seconds", 1.0, "Untimed sampling first, so the JIT reaches optimised code.");
-        var command = new Command("sample", $"Batches of {SampleBatch} per second from S shards, direct and through the prefetcher.") { shards, seconds, fill, concurrency, warmUp };
+        var learnerSeconds = Opt("--learner-seconds", 10.0, "Duration of the `bench learner` run whose update rate the sampling CPU share is taken at (0 skips it).");
+        var learnerThreads = Opt("--learner-threads", 0, "Torch threads of that learner run (0 = all cores).");
+        var command = new Command("sample",
+            $"Batches of {SampleBatch} per second from S shards: from Redis (direct and through the prefetcher) and from the learner's mirror, " +
+            "with the client CPU per batch, the mirror's refill rate and the learner CPU share spent sampling at `bench learner`'s update rate.")
+            { shards, seconds, fill, concurrency, warmUp, learnerSeconds, learnerThreads };
         command.SetAction(async (parse, ct) =>
         {
             int s = Positive(parse.GetValue(shards), "--shards"), c = Positive(parse.GetValue(concurrency), "--concurrency");
@@ -47,13 +52,28 @@ public static partial class DistributedBenchCommand
             var directCpu = meter.Stop();
             var (prefetched, prefetchCpu) = await PrefetchedBatchesPerSecondAsync(replay, servers, c, warm, duration, ct);
             bool prefetcherBetter = prefetched > direct;
+            Say("sample: the learner's mirror (one full refill, then sampling on one thread)");
+            var mirror = await MirrorAsync(replay, servers, warm, duration, ct);
+            var learner = LearnerRate(parse.GetValue(learnerSeconds), parse.GetValue(learnerThreads));
+            double redisCpuPerBatch = (prefetcherBetter ? prefetchCpu.Process / prefetched : directCpu.Process / direct);
             Print(new
             {
                 Benchmark = "sample", Value = Math.Round(Math.Max(direct, prefetched), 1), Unit = "batches/s",
                 Best = prefetcherBetter ? "prefetcher" : "direct", DirectBatchesPerS = Math.Round(direct, 1), PrefetcherBatchesPerS = Math.Round(prefetched, 1),
                 TransitionsPerS = Math.Round(Math.Max(direct, prefetched) * SampleBatch), BatchSize = SampleBatch, Shards = s, Fill = n, Concurrency = c,
                 Seconds = duration.TotalSeconds, ProcessCpuCores = Round(prefetcherBetter ? prefetchCpu.Process : directCpu.Process),
-                RedisCpuCores = Round(prefetcherBetter ? prefetchCpu.Redis : directCpu.Redis), Cores = Environment.ProcessorCount, Date = Today(),
+                RedisCpuCores = Round(prefetcherBetter ? prefetchCpu.Redis : directCpu.Redis),
+                RedisPathCpuUsPerBatch = Round(redisCpuPerBatch * 1e6),
+                MirrorBatchesPerS = Math.Round(mirror.BatchesPerS, 1), MirrorCpuUsPerBatch = Round(mirror.CpuPerBatch * 1e6),
+                MirrorRefillRecordsPerS = Math.Round(mirror.RefillRecordsPerS), MirrorRefillProcessCpuCores = Round(mirror.Refill.Process),
+                MirrorRefillRedisCpuCores = Round(mirror.Refill.Redis), MirrorAllocatedMib = Math.Round(mirror.Bytes / (1024.0 * 1024.0), 1),
+                LearnerUpdatesPerS = learner is null ? (double?)null : Math.Round(learner.Value.UpdatesPerS, 1),
+                LearnerThreads = learner?.Threads,
+                // CPU seconds per batch x one batch per update at bench learner's rate = cores spent sampling; as a share of
+                // one core it bounds the share of the learner's CPU (the learner uses at least one core).
+                MirrorSamplingCoresAtLearnerRate = learner is null ? null : Round4(mirror.CpuPerBatch * learner.Value.UpdatesPerS),
+                RedisSamplingCoresAtLearnerRate = learner is null ? null : Round4(redisCpuPerBatch * learner.Value.UpdatesPerS),
+                Cores = Environment.ProcessorCount, Date = Today(),
             });
             return 0;
         });
@@ -137,6 +157,8 @@ public static partial class DistributedBenchCommand
 
     /// <summary>NaN (a CPU time that could not be read) becomes null: JSON has no NaN.</summary>
     private static double? Round(double value) => double.IsFinite(value) ? Math.Round(value, 2) : null;
+
+    private static double? Round4(double value) => double.IsFinite(value) ? Math.Round(value, 4) : null;
 
     private static string Today() => DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
