@@ -12,7 +12,10 @@ public sealed record LearnerOptions
     [Range(1, long.MaxValue)] public long Steps { get; init; } = 20_000;
     /// <summary>Run-wide transitions collected with uniform-random actions before the first update.</summary>
     [Range(0, long.MaxValue)] public long WarmupTransitions { get; init; } = 1_000;
-    /// <summary>Rate limiter: gradient updates per stored transition (1 = one update per env step); 0 disables it.</summary>
+    /// <summary>
+    /// Rate limiter: gradient updates per stored transition (1 = one update per env step); 0 disables it. The learner owns
+    /// the contract: it writes this, the tolerance and its threshold into the run metadata, and gateways hold pushes by them.
+    /// </summary>
     [Range(0.0, 1000.0)] public double UpdatesPerTransition { get; init; } = 1.0;
     /// <summary>How far (in updates) either side may run ahead of the ratio before it waits.</summary>
     [Range(0.0, 1e9)] public double RateLimitTolerance { get; init; } = 256;

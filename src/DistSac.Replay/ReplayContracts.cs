@@ -32,10 +32,15 @@ public sealed record ReplayOptions
     }
 }
 
-/// <summary>Immutable description of a run, written once by the learner into "distsac:{run}:meta" and checked by everyone.</summary>
+/// <summary>
+/// Description of a run, written by the learner into "distsac:{run}:meta" and checked by everyone. Everything but
+/// <see cref="RateLimit"/> is fixed when the run is created; the rate-limit contract is the learner's to change: a learner
+/// restarted with other settings rewrites it, and gateways follow (see <see cref="RateLimitContract"/>).
+/// </summary>
+/// <param name="RateLimit">The learner's samples-per-insert contract; null (a run created without one) holds nothing.</param>
 public sealed record ReplayMetadata(
     string RunId, string EnvId, int ObservationSize, int ActionSize, int RecordBytes, long Seed,
-    long WarmupTransitions, long CapacityPerShard, int ShardCount, int SchemaVersion);
+    long WarmupTransitions, long CapacityPerShard, int ShardCount, int SchemaVersion, RateLimitContract? RateLimit = null);
 
 public readonly record struct InsertResult(int Stored, bool Duplicate, int Shard, long ShardTotalInserted);
 

@@ -6,13 +6,11 @@ public sealed class GatewayOptionsTests
     public void Validate_AcceptsTheDefaults() => new GatewayOptions().Validate();
 
     [Theory]
-    [InlineData(-0.5, 0, 0, 5, "Gateway:RateLimit must be >= 0")]
-    [InlineData(1, -1, 0, 5, "Gateway:RateLimitTolerance")]
-    [InlineData(1, 0, -1, 5, "Gateway:MaxHoldMs")]
-    [InlineData(1, 0, 0, 0, "Gateway:ProgressReconcileMs")]
-    public void Validate_NamesTheBadKey(double ratio, double tolerance, int maxHoldMs, int pollMs, string expected)
+    [InlineData(-1, 5, "Gateway:MaxHoldMs")]
+    [InlineData(0, 0, "Gateway:ProgressReconcileMs")]
+    public void Validate_NamesTheBadKey(int maxHoldMs, int pollMs, string expected)
     {
-        var options = new GatewayOptions { RateLimit = ratio, RateLimitTolerance = tolerance, MaxHoldMs = maxHoldMs, ProgressReconcileMs = pollMs };
+        var options = new GatewayOptions { MaxHoldMs = maxHoldMs, ProgressReconcileMs = pollMs };
 
         var error = Assert.Throws<ArgumentException>(options.Validate);
 

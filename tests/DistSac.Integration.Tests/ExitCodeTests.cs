@@ -35,4 +35,23 @@ public sealed class ExitCodeTests
         Assert.Equal(2, exit);
         Assert.Contains("empty entry at position 2", process.Output, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("env", "RateLimit", "Learner:UpdatesPerTransition")]
+    [InlineData("flag", "RateLimitTolerance", "Learner:RateLimitTolerance")]
+    [InlineData("env", "RateLimitMinTransitions", "Learner:WarmupTransitions")]
+    public async Task AnOldGatewayRateLimitSetting_IsRefused_Exit2_NamingTheLearnerSetting(string how, string key, string learnerSetting)
+    {
+        string endpoint = $"127.0.0.1:{FreePort.Next()}"; // never reached: the setting is refused first
+        var flag = key switch { "RateLimit" => "--rate-limit", "RateLimitTolerance" => "--rate-limit-tolerance", _ => "--rate-limit-min-transitions" };
+        await using var process = how == "flag"
+            ? DistSacProcess.Start(["replay", "--shards", endpoint, flag, "1"])
+            : DistSacProcess.Start(["replay", "--shards", endpoint], new Dictionary<string, string> { [$"DISTSAC_GATEWAY__{key.ToUpperInvariant()}"] = "1" });
+
+        var exit = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"error: Gateway:{key} = 1 is no longer a gateway setting", process.Output, StringComparison.Ordinal);
+        Assert.Contains(learnerSetting, process.Output, StringComparison.Ordinal);
+    }
 }

@@ -57,9 +57,7 @@ public sealed class LocalCluster
             {
                 ["DISTSAC_GATEWAY__LISTEN"] = $"http://127.0.0.1:{gatewayPort}",
                 ["DISTSAC_GATEWAY__HTTPLISTEN"] = probes.Add("gateway", FreePort()),
-                ["DISTSAC_GATEWAY__RATELIMIT"] = Inv(_options.UpdatesPerTransition),
-                // Both sides must count the ratio from the same point, or they can wait on each other forever.
-                ["DISTSAC_GATEWAY__RATELIMITMINTRANSITIONS"] = Inv(Math.Max(_options.WarmupTransitions, 256)),
+                // No rate-limit settings: the gateway reads the learner's from the run metadata.
             };
             secrets.AddGatewayToken(gatewayEnv);
             _children.Add(await spawner.StartAsync("gateway", _self, ["replay"], gatewayEnv, Path.Combine(logs, "gateway.log"), Echo));
