@@ -37,6 +37,7 @@ public sealed partial class DistributedLearner
     {
         options.Validate();
         sac.Validate();
+        replay.Validate();
         _options = options;
         _sac = sac;
         _replayOptions = replay;

@@ -1,3 +1,5 @@
+using DistSac.Settings;
+using Microsoft.Extensions.Options;
 using DistSac.Observability;
 using System.ComponentModel.DataAnnotations;
 
@@ -44,21 +46,19 @@ public sealed record LearnerOptions
     /// <summary>HTTP address of the probe endpoint (/healthz, /readyz, /metrics), e.g. "http://0.0.0.0:9091"; empty turns it off.</summary>
     public string HttpListen { get; init; } = "";
 
-    public void Validate()
+    public void Validate() => SettingsValidation.ThrowIfInvalid(this, "Learner", Rules.Instance);
+
+    private sealed class Rules : IValidateOptions<LearnerOptions>
     {
-        DistSac.Learning.OptionsValidator.Validate(this, "Learner");
-        if (Device is not ("auto" or "cpu" or "cuda"))
-            throw new ValidationException($"Learner:Device is '{Device}'; use auto, cpu or cuda.");
-        if (!string.IsNullOrEmpty(HttpListen))
+        public static readonly Rules Instance = new();
+
+        public ValidateOptionsResult Validate(string? name, LearnerOptions options)
         {
-            try
-            {
-                ProbeListener.Prefix(HttpListen);
-            }
-            catch (ArgumentException e)
-            {
-                throw new ValidationException($"Learner:{e.Message}");
-            }
+            var failures = new SettingsValidation.Failures(name!);
+            failures.Require(options.Device is "auto" or "cpu" or "cuda", nameof(Device), options.Device, "use auto, cpu or cuda");
+            if (!string.IsNullOrEmpty(options.HttpListen))
+                failures.Check(() => ProbeListener.Prefix(options.HttpListen), nameof(HttpListen), options.HttpListen);
+            return failures.Result;
         }
     }
 }

@@ -43,11 +43,7 @@ public sealed partial class ShardedReplay : IAsyncDisposable
     public static async Task<ShardedReplay> ConnectAsync(ReplayOptions options, ILogger? logger, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(options);
-        RunKeys.ValidateRunId(options.RunId);
-        if (options.Shards is null || options.Shards.Length == 0)
-            throw new ArgumentException("replay needs at least one shard endpoint (Replay:Shards).", nameof(options));
-        if (options.CapacityPerShard < 1 || options.CapacityPerShard > ReplayLimits.MaxCapacityPerShard)
-            throw new ArgumentException($"CapacityPerShard must be in [1, {ReplayLimits.MaxCapacityPerShard}] (got {options.CapacityPerShard}).", nameof(options));
+        options.Validate();
 
         var tasks = new Task<ReplayShard>[options.Shards.Length];
         for (int i = 0; i < tasks.Length; i++)

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace DistSac.Gateway.Tests;
 
 public sealed class GatewayOptionsTests
@@ -12,7 +14,7 @@ public sealed class GatewayOptionsTests
     {
         var options = new GatewayOptions { MaxHoldMs = maxHoldMs, ProgressReconcileMs = pollMs };
 
-        var error = Assert.Throws<ArgumentException>(options.Validate);
+        var error = Assert.Throws<ValidationException>(options.Validate);
 
         Assert.Contains(expected, error.Message);
     }
@@ -24,8 +26,9 @@ public sealed class GatewayOptionsTests
     [InlineData(1e39)]
     public void Validate_RefusesAMagnitudeLimitThatIsNotAPositiveFloat32(double limit)
     {
-        var error = Assert.Throws<ArgumentException>(() => new GatewayOptions { MaxAbsValue = limit }.Validate());
+        var error = Assert.Throws<ValidationException>(() => new GatewayOptions { MaxAbsValue = limit }.Validate());
 
-        Assert.Contains("Gateway:MaxAbsValue must be > 0", error.Message);
+        Assert.StartsWith("Gateway:MaxAbsValue = ", error.Message);
+        Assert.Contains("is invalid: must be > 0", error.Message);
     }
 }
