@@ -109,8 +109,8 @@ public sealed class GatewayHost : IAsyncDisposable
             var address = BoundAddress(app, listen, 0);
             var httpAddress = httpListen is { } hl ? BoundAddress(app, hl, 1) : null;
             // The addresses Kestrel really bound (e.g. http://0.0.0.0:50051 means every interface), not a connectable alias.
-            logger.LogInformation("Replay gateway for run {RunId} bound to {Bound} ({Reach}; {Shards} shards, rate limit {Ratio} updates/transition)",
-                replay.RunId, RealBinding(app, 0, listen), Reach(listen), replay.Shards.Length, gateway.RateLimit);
+            logger.LogInformation("Replay gateway for run {RunId} bound to {Bound} ({Reach}; {Shards} shards, rate limit from the learner's run metadata)",
+                replay.RunId, RealBinding(app, 0, listen), Reach(listen), replay.Shards.Length);
             if (tls is not null) logger.LogInformation("gRPC over {Tls}", tls.Describe());
             else logger.LogInformation("gRPC over cleartext HTTP/2 (no TLS: set Gateway:TlsCertFile and TlsKeyFile and listen on https:// to encrypt)");
             if (token is not null) logger.LogInformation("gRPC calls need the bearer token from {Origin}", token.Origin);
@@ -189,9 +189,11 @@ public sealed class GatewayHost : IAsyncDisposable
     {
         var learner = shards.ReadLearnerStateAsync(ct);
         var total = totals.ReadAsync(ct);
-        await Task.WhenAll(learner, total).ConfigureAwait(false);
+        var contract = shards.ReadRateLimitAsync(ct); // the learner's, from the run metadata: one GET beside the reads on shard 0
+        await Task.WhenAll(learner, total, contract).ConfigureAwait(false);
         var l = await learner.ConfigureAwait(false);
-        return new ReplayProgress(l.Updates, l.WeightsVersion, await total.ConfigureAwait(false), l.Finished);
+        return new ReplayProgress(l.Updates, l.WeightsVersion, await total.ConfigureAwait(false), l.Finished,
+            await contract.ConfigureAwait(false));
     }
 
     /// <summary>The <paramref name="index"/>-th address as Kestrel reports it, unaltered; "localhost" binds both loopback addresses.</summary>

@@ -1,5 +1,6 @@
 using DistSac.Protocol;
-using System.Globalization;
+using DistSac.Settings;
+using Microsoft.Extensions.Options;
 
 namespace DistSac.Gateway;
 
@@ -44,24 +45,8 @@ public sealed record GatewayOptions
     /// <summary>Serve a non-loopback <see cref="Listen"/> with no token: anyone who reaches the port can push and read weights.</summary>
     public bool AllowUnauthenticated { get; init; }
 
-    /// <summary>
-    /// Learner updates per stored transition the workers may not run ahead of (Reverb's SampleToInsertRatio, in updates).
-    /// 0 disables the rate limiter: acknowledgements are never held.
-    /// </summary>
-    public double RateLimit { get; init; }
-
-    /// <summary>
-    /// Updates the learner may owe before pushes are held (Reverb's error buffer; raised to at least 1), so workers and
-    /// learner do not stall each other on every batch. Use the learner's Learner:RateLimitTolerance.
-    /// </summary>
-    public double RateLimitTolerance { get; init; } = 256;
-
-    /// <summary>
-    /// Transitions inserted freely before the ratio applies; -1 uses the run's warm-up length (RunInfo.warmup_transitions).
-    /// Must not be below the learner's own threshold, or both sides can wait on each other: with learner threshold m_L,
-    /// gateway threshold m_G and tolerances t_L, t_G they deadlock when (m_L - m_G) * RateLimit > t_G + t_L - 1.
-    /// </summary>
-    public long RateLimitMinTransitions { get; init; } = -1;
+    // The rate limiter's ratio, tolerance and threshold are not gateway settings: the learner owns them and writes them
+    // into the run metadata, which the gateway reads (RateLimitContract). RetiredGatewaySettings refuses the old keys.
 
     /// <summary>
     /// Longest a push is held by the rate limiter before it is answered with ResourceExhausted (nothing stored; the worker
@@ -87,24 +72,31 @@ public sealed record GatewayOptions
     /// <summary>Interval of the counters log line; 0 turns it off.</summary>
     public int StatusLogIntervalMs { get; init; } = 10_000;
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad key, its value and the accepted range.</summary>
+    /// <summary>
+    /// Throws <see cref="System.ComponentModel.DataAnnotations.ValidationException"/> ("Gateway:Key = value is invalid: ...")
+    /// for the first bad value; an unparsable listen address is an <see cref="ArgumentException"/> naming the key.
+    /// </summary>
     public void Validate()
     {
         ListenAddress.Parse(Listen);
         if (!string.IsNullOrEmpty(HttpListen)) ListenAddress.Parse(HttpListen, $"{Section}:{nameof(HttpListen)}");
-        Require(double.IsFinite(RateLimit) && RateLimit >= 0, nameof(RateLimit), RateLimit, ">= 0 (0 disables the rate limiter)");
-        Require(double.IsFinite(RateLimitTolerance) && RateLimitTolerance >= 0, nameof(RateLimitTolerance), RateLimitTolerance, ">= 0");
-        Require(RateLimitMinTransitions >= -1, nameof(RateLimitMinTransitions), RateLimitMinTransitions, ">= 0, or -1 for the run's warm-up length");
-        Require(MaxHoldMs >= 0, nameof(MaxHoldMs), MaxHoldMs, ">= 0 (0 holds until allowed or the call ends)");
-        Require(ProgressReconcileMs is >= 1 and <= 60_000, nameof(ProgressReconcileMs), ProgressReconcileMs, "in [1, 60000]");
-        Require(WeightsReconcileMs is >= 10 and <= 600_000, nameof(WeightsReconcileMs), WeightsReconcileMs, "in [10, 600000]");
-        Require(double.IsFinite(MaxAbsValue) && MaxAbsValue > 0 && MaxAbsValue <= float.MaxValue, nameof(MaxAbsValue), MaxAbsValue, "> 0 and at most float32 max (3.4e38)");
-        Require(StatusLogIntervalMs >= 0, nameof(StatusLogIntervalMs), StatusLogIntervalMs, ">= 0 (0 turns the log line off)");
+        SettingsValidation.ThrowIfInvalid(this, Section, Rules.Instance);
     }
 
-    private static void Require(bool ok, string key, object value, string range)
+    private sealed class Rules : IValidateOptions<GatewayOptions>
     {
-        if (!ok)
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{Section}:{key} must be {range} (got {value})."));
+        public static readonly Rules Instance = new();
+
+        public ValidateOptionsResult Validate(string? name, GatewayOptions o)
+        {
+            var failures = new SettingsValidation.Failures(name!);
+            failures.Require(o.MaxHoldMs >= 0, nameof(MaxHoldMs), o.MaxHoldMs, "must be >= 0 (0 holds until allowed or the call ends)");
+            failures.Require(o.ProgressReconcileMs is >= 1 and <= 60_000, nameof(ProgressReconcileMs), o.ProgressReconcileMs, "must be in [1, 60000]");
+            failures.Require(o.WeightsReconcileMs is >= 10 and <= 600_000, nameof(WeightsReconcileMs), o.WeightsReconcileMs, "must be in [10, 600000]");
+            failures.Require(double.IsFinite(o.MaxAbsValue) && o.MaxAbsValue > 0 && o.MaxAbsValue <= float.MaxValue, nameof(MaxAbsValue), o.MaxAbsValue,
+                "must be > 0 and at most float32 max (3.4e38)");
+            failures.Require(o.StatusLogIntervalMs >= 0, nameof(StatusLogIntervalMs), o.StatusLogIntervalMs, "must be >= 0 (0 turns the log line off)");
+            return failures.Result;
+        }
     }
 }

@@ -8,12 +8,14 @@ public readonly record struct Admission(bool Admitted, int Reserved, string? Rea
 
 /// <summary>
 /// The gateway half of the rate limiter (Reverb's SampleToInsertRatio): before a batch is stored, wait while the workers
-/// are ahead of the learner's updates-per-transition ratio. A held push sleeps until the shared progress changes (the
-/// learner's progress message, see <see cref="LearnerProgressFollower"/>) or, as the safety net for a lost message,
-/// <c>ProgressReconcileMs</c> passes; so held pushes cost nothing while the learner is idle but one Redis read per
-/// reconcile interval in total. Once the learner marked training finished, nothing is held (the run's last pushes are
-/// acknowledged at once and workers stop without waiting). Nothing is stored while a push is held, so giving up
-/// (cancellation, deadline, <c>MaxHoldMs</c>) is always safe to retry with the same sequence number.
+/// are ahead of the learner's updates-per-transition ratio. The ratio, tolerance and threshold are the learner's
+/// (<see cref="RateLimitContract"/>, read from the run metadata with every progress reading), so a learner restarted with
+/// other settings changes what this gateway admits, and the two halves never disagree. A held push sleeps until the
+/// shared progress changes (the learner's progress message, see <see cref="LearnerProgressFollower"/>) or, as the safety
+/// net for a lost message, <c>ProgressReconcileMs</c> passes; so held pushes cost nothing while the learner is idle but
+/// one Redis read per reconcile interval in total. Once the learner marked training finished, nothing is held (the run's
+/// last pushes are acknowledged at once and workers stop without waiting). Nothing is stored while a push is held, so
+/// giving up (cancellation, deadline, <c>MaxHoldMs</c>) is always safe to retry with the same sequence number.
 /// </summary>
 public sealed class InsertAdmission
 {
@@ -26,8 +28,9 @@ public sealed class InsertAdmission
     private readonly TimeSpan _reconcile;
     private readonly TimeSpan _maxAge;
     private readonly Func<ReplayProgress, int, bool> _allowed;
-    private volatile SamplesPerInsertRateLimiter? _limiter;
-    private long _limiterMinTransitions = long.MinValue;
+    private volatile Limiter? _limiter;
+
+    private sealed record Limiter(RateLimitContract Contract, SamplesPerInsertRateLimiter Rule);
 
     public InsertAdmission(GatewayOptions options, ReplayProgressMonitor monitor, GatewayCounters counters, TimeProvider? time = null)
     {
@@ -40,13 +43,8 @@ public sealed class InsertAdmission
         _allowed = Allowed; // one delegate for the life of the gateway: no allocation per push
     }
 
-    public bool Enabled => _options.RateLimit > 0;
-
-    /// <param name="runWarmupTransitions">The run's warm-up length, used as the free allowance when RateLimitMinTransitions is -1.</param>
-    public async ValueTask<Admission> WaitAsync(int transitions, long runWarmupTransitions, CancellationToken ct)
+    public async ValueTask<Admission> WaitAsync(int transitions, CancellationToken ct)
     {
-        if (!Enabled) return new Admission(true, 0, null);
-        var limiter = LimiterFor(_options.RateLimitMinTransitions >= 0 ? _options.RateLimitMinTransitions : runWarmupTransitions);
         long heldSince = 0;
         try
         {
@@ -54,6 +52,7 @@ public sealed class InsertAdmission
             {
                 var changed = _monitor.Changed; // taken before the check, so a change during it still wakes this push
                 var progress = await _monitor.GetAsync(_maxAge, ct).ConfigureAwait(false);
+                if (progress.RateLimit is not { Enabled: true }) return new Admission(true, 0, null);
                 if (_monitor.TryReserve(transitions, _allowed))
                     return new Admission(true, transitions, null);
                 if (heldSince == 0)
@@ -71,7 +70,7 @@ public sealed class InsertAdmission
                 {
                     _counters.HoldTimeout();
                     return new Admission(false, 0,
-                        $"held {_options.MaxHoldMs} ms by the rate limiter: {limiter.Reason(progress.Updates, progress.TotalInserted)}. " +
+                        $"held {_options.MaxHoldMs} ms by the rate limiter: {LimiterFor(progress.RateLimit).Reason(progress.Updates, progress.TotalInserted)}. " +
                         "Nothing was stored; retry with the same sequence (is the learner running?).");
                 }
                 await WakeSignal.WaitAsync(changed, wait, _time, ct).ConfigureAwait(false);
@@ -84,15 +83,17 @@ public sealed class InsertAdmission
     }
 
     private bool Allowed(ReplayProgress progress, int transitions) =>
-        progress.LearnerFinished || _limiter!.WorkersMayInsert(progress.Updates, progress.TotalInserted, transitions);
+        progress.LearnerFinished || progress.RateLimit is not { Enabled: true } contract
+        || LimiterFor(contract).WorkersMayInsert(progress.Updates, progress.TotalInserted, transitions);
 
-    private SamplesPerInsertRateLimiter LimiterFor(long minTransitions)
+    /// <summary>The limiter of the current contract, built again only when the learner changed it.</summary>
+    private SamplesPerInsertRateLimiter LimiterFor(RateLimitContract contract)
     {
         var limiter = _limiter;
-        if (limiter is not null && Interlocked.Read(ref _limiterMinTransitions) == minTransitions) return limiter;
-        limiter = new SamplesPerInsertRateLimiter(_options.RateLimit, minTransitions, _options.RateLimitTolerance);
-        Interlocked.Exchange(ref _limiterMinTransitions, minTransitions);
+        if (limiter is not null && ReferenceEquals(limiter.Contract, contract)) return limiter.Rule;
+        if (limiter is not null && limiter.Contract == contract) return limiter.Rule;
+        limiter = new Limiter(contract, contract.CreateLimiter());
         _limiter = limiter;
-        return limiter;
+        return limiter.Rule;
     }
 }

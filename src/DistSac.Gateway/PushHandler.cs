@@ -61,7 +61,7 @@ public sealed class PushHandler(
             if (await workers.CheckAsync(workerId, incarnation, ct).ConfigureAwait(false) is { } unknown)
                 return Reject(workerId, sequence, unknown);
 
-            var admitted = await admission.WaitAsync(transitionCount, run.Metadata!.WarmupTransitions, ct).ConfigureAwait(false);
+            var admitted = await admission.WaitAsync(transitionCount, ct).ConfigureAwait(false);
             if (!admitted.Admitted)
                 return new PushOutcome(PushStatus.RateLimited, 0, progress.LastEstimate?.TotalInserted ?? 0, weights.LatestVersion, admitted.Reason);
             reserved = admitted.Reserved;

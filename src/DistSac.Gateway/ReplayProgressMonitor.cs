@@ -4,7 +4,8 @@ namespace DistSac.Gateway;
 
 /// <summary>Learner updates, latest weights version and transitions stored run-wide, as one consistent-enough reading.</summary>
 /// <param name="LearnerFinished">The learner marked training finished: nothing is held for it any more.</param>
-public readonly record struct ReplayProgress(long Updates, long WeightsVersion, long TotalInserted, bool LearnerFinished = false);
+/// <param name="RateLimit">The learner's rate-limit contract from the run metadata; null until one was read (nothing is held).</param>
+public readonly record struct ReplayProgress(long Updates, long WeightsVersion, long TotalInserted, bool LearnerFinished = false, RateLimitContract? RateLimit = null);
 
 /// <summary>
 /// The gateway's shared view of run progress. Any number of concurrent pushes ask for it, but Redis is read at most
@@ -12,6 +13,8 @@ public readonly record struct ReplayProgress(long Updates, long WeightsVersion, 
 /// task (single flight), so a thousand held pushes cost one read per poll interval, not a thousand.
 /// Between reads the estimate adds what this gateway stored or has admitted since, so a burst of pushes released at the
 /// same moment cannot all pass the rate limiter on one stale number.
+/// Each read also takes the learner's rate-limit contract from the run metadata, so a learner restarted with other
+/// settings changes admission at the next reading (its progress message wakes held pushes, which then read again).
 /// The learner's part of the reading also moves by notification (<see cref="ApplyLearnerProgress"/>, fed by the learner
 /// channel), and <see cref="Changed"/> wakes held pushes when it does: they wait on that, not on a poll.
 /// </summary>
@@ -142,6 +145,8 @@ public sealed class ReplayProgressMonitor : IDisposable
         {
             // A message that arrived while the read was under way may be newer than what the read saw: keep it.
             if (_message is { } m && m.Number > messageAtStart) progress = WithLearner(progress, m.Progress);
+            // Metadata briefly missing (shard 0 restarted empty, the learner re-creates it): keep the contract known before.
+            if (progress.RateLimit is null && _reading?.Progress.RateLimit is { } known) progress = progress with { RateLimit = known };
             reading = new Reading(progress, startedAt, completedAtStart);
             moved = _reading is null || LearnerMoved(_reading.Progress, progress);
             Volatile.Write(ref _reading, reading);
@@ -154,7 +159,7 @@ public sealed class ReplayProgressMonitor : IDisposable
         progress with { Updates = learner.Updates, WeightsVersion = learner.WeightsVersion, LearnerFinished = learner.Finished };
 
     private static bool LearnerMoved(ReplayProgress before, ReplayProgress after) =>
-        after.Updates != before.Updates || after.LearnerFinished != before.LearnerFinished;
+        after.Updates != before.Updates || after.LearnerFinished != before.LearnerFinished || after.RateLimit != before.RateLimit;
 
     public void Dispose()
     {

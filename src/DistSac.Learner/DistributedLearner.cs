@@ -37,6 +37,7 @@ public sealed partial class DistributedLearner
     {
         options.Validate();
         sac.Validate();
+        replay.Validate();
         _options = options;
         _sac = sac;
         _replayOptions = replay;
@@ -69,8 +70,11 @@ public sealed partial class DistributedLearner
         // Unreachable at start fails fast (usually a wrong address; on a cluster the container restarts with back-off);
         // once connected, outages are waited out (UntilAvailableAsync).
         await using var replay = await ShardedReplay.ConnectAsync(_replayOptions, _logger, ct);
+        // The learner owns the rate-limit contract: gateways hold pushes by the copy in the run metadata, so both halves
+        // of the limiter are built from this one value.
+        var contract = RateLimitContract.ForLearner(_options.UpdatesPerTransition, _options.RateLimitTolerance, _options.WarmupTransitions, _sac.BatchSize);
         var metadata = new ReplayMetadata(_replayOptions.RunId, _options.Env, o, a, record.RecordBytes, _options.Seed,
-            _options.WarmupTransitions, _replayOptions.CapacityPerShard, replay.ShardCount, ReplayLimits.SchemaVersion);
+            _options.WarmupTransitions, _replayOptions.CapacityPerShard, replay.ShardCount, ReplayLimits.SchemaVersion, contract);
         await replay.InitializeRunAsync(metadata, ct);
 
         using var learner = new SacLearner(o, a, spec.ActionLow, spec.ActionHigh, _sac, device, _options.Seed, concurrent);
@@ -90,7 +94,7 @@ public sealed partial class DistributedLearner
         using var staging = new BatchStaging(layout, _sac.BatchSize, device);
         using var metrics = new MetricsWriter(run.MetricsPath, RunFiles);
         using var board = OpenEventFile(run);
-        var limiter = new SamplesPerInsertRateLimiter(_options.UpdatesPerTransition, Math.Max(_options.WarmupTransitions, _sac.BatchSize), _options.RateLimitTolerance);
+        var limiter = contract.CreateLimiter();
         await using var mirror = _mirror = StartMirror(replay, metadata);
         await using var batches = OpenBatchSource(replay);
         var loop = new LoopState(Stopwatch.StartNew(), learner.UpdateCount);

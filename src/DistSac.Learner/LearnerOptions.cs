@@ -1,3 +1,5 @@
+using DistSac.Settings;
+using Microsoft.Extensions.Options;
 using DistSac.Observability;
 using System.ComponentModel.DataAnnotations;
 
@@ -12,7 +14,10 @@ public sealed record LearnerOptions
     [Range(1, long.MaxValue)] public long Steps { get; init; } = 20_000;
     /// <summary>Run-wide transitions collected with uniform-random actions before the first update.</summary>
     [Range(0, long.MaxValue)] public long WarmupTransitions { get; init; } = 1_000;
-    /// <summary>Rate limiter: gradient updates per stored transition (1 = one update per env step); 0 disables it.</summary>
+    /// <summary>
+    /// Rate limiter: gradient updates per stored transition (1 = one update per env step); 0 disables it. The learner owns
+    /// the contract: it writes this, the tolerance and its threshold into the run metadata, and gateways hold pushes by them.
+    /// </summary>
     [Range(0.0, 1000.0)] public double UpdatesPerTransition { get; init; } = 1.0;
     /// <summary>How far (in updates) either side may run ahead of the ratio before it waits.</summary>
     [Range(0.0, 1e9)] public double RateLimitTolerance { get; init; } = 256;
@@ -47,23 +52,21 @@ public sealed record LearnerOptions
     /// <summary>HTTP address of the probe endpoint (/healthz, /readyz, /metrics), e.g. "http://0.0.0.0:9091"; empty turns it off.</summary>
     public string HttpListen { get; init; } = "";
 
-    public void Validate()
+    public void Validate() => SettingsValidation.ThrowIfInvalid(this, "Learner", Rules.Instance);
+
+    private sealed class Rules : IValidateOptions<LearnerOptions>
     {
-        DistSac.Learning.OptionsValidator.Validate(this, "Learner");
-        if (Device is not ("auto" or "cpu" or "cuda"))
-            throw new ValidationException($"Learner:Device is '{Device}'; use auto, cpu or cuda.");
-        if (Sampling is not ("mirror" or "redis"))
-            throw new ValidationException($"Learner:Sampling is '{Sampling}'; use mirror (a copy of the replay in the learner's memory) or redis (sample from Redis per batch).");
-        if (!string.IsNullOrEmpty(HttpListen))
+        public static readonly Rules Instance = new();
+
+        public ValidateOptionsResult Validate(string? name, LearnerOptions options)
         {
-            try
-            {
-                ProbeListener.Prefix(HttpListen);
-            }
-            catch (ArgumentException e)
-            {
-                throw new ValidationException($"Learner:{e.Message}");
-            }
+            var failures = new SettingsValidation.Failures(name!);
+            failures.Require(options.Device is "auto" or "cpu" or "cuda", nameof(Device), options.Device, "use auto, cpu or cuda");
+            failures.Require(options.Sampling is "mirror" or "redis", nameof(Sampling), options.Sampling,
+                "use mirror (a copy of the replay in the learner's memory) or redis (sample from Redis per batch)");
+            if (!string.IsNullOrEmpty(options.HttpListen))
+                failures.Check(() => ProbeListener.Prefix(options.HttpListen), nameof(HttpListen), options.HttpListen);
+            return failures.Result;
         }
     }
 }

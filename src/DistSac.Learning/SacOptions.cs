@@ -1,3 +1,5 @@
+using DistSac.Settings;
+using Microsoft.Extensions.Options;
 using System.ComponentModel.DataAnnotations;
 
 namespace DistSac.Learning;
@@ -27,11 +29,19 @@ public sealed record SacOptions
     public double ResolveTargetEntropy(int actionSize) => TargetEntropy ?? -actionSize;
 
     /// <summary>Throws with the offending key's name when a value is out of range.</summary>
-    public void Validate()
+    public void Validate() => SettingsValidation.ThrowIfInvalid(this, "Sac", Rules.Instance);
+
+    private sealed class Rules : IValidateOptions<SacOptions>
     {
-        OptionsValidator.Validate(this, "Sac");
-        if (HiddenSizes.Length == 0) throw new ValidationException("Sac:HiddenSizes must list at least one layer size, e.g. [256, 256].");
-        foreach (var h in HiddenSizes)
-            if (h < 1 || h > 65536) throw new ValidationException($"Sac:HiddenSizes contains {h}; each size must be in [1, 65536].");
+        public static readonly Rules Instance = new();
+
+        public ValidateOptionsResult Validate(string? name, SacOptions options)
+        {
+            var failures = new SettingsValidation.Failures(name!);
+            failures.Require(options.HiddenSizes.Length > 0, nameof(HiddenSizes), "[]", "list at least one layer size, e.g. [256, 256]");
+            foreach (var h in options.HiddenSizes)
+                failures.Require(h is >= 1 and <= 65536, nameof(HiddenSizes), h, "each size must be in [1, 65536]");
+            return failures.Result;
+        }
     }
 }

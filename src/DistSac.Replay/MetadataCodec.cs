@@ -22,7 +22,10 @@ internal static class MetadataCodec
         }
     }
 
-    /// <summary>Null when equal, else "Field: 'stored' in Redis vs 'wanted' here; ..." for every differing field.</summary>
+    /// <summary>
+    /// Null when the fixed fields are equal, else "Field: 'stored' in Redis vs 'wanted' here; ..." for every differing
+    /// one. The rate-limit contract is not compared: the learner owns it and may change it (<see cref="ShardedReplay.InitializeRunAsync"/>).
+    /// </summary>
     public static string? Differences(ReplayMetadata stored, ReplayMetadata wanted)
     {
         var sb = new StringBuilder();
@@ -51,6 +54,8 @@ internal static class MetadataCodec
             throw new ArgumentException($"metadata RecordBytes {metadata.RecordBytes} does not match {expected} for O={metadata.ObservationSize}, A={metadata.ActionSize}.");
         if (metadata.CapacityPerShard < 1 || metadata.CapacityPerShard > ReplayLimits.MaxCapacityPerShard)
             throw new ArgumentException($"metadata CapacityPerShard must be in [1, {ReplayLimits.MaxCapacityPerShard}] (got {metadata.CapacityPerShard}).");
+        if (metadata.RateLimit?.Problem() is { } contract)
+            throw new ArgumentException($"metadata RateLimit is unusable: {contract}.");
         if (metadata.ShardCount != shardCount)
             throw new ReplaySchemaMismatchException(
                 $"ShardCount: run '{metadata.RunId}' uses {metadata.ShardCount} shards but this replay is connected to {shardCount}.");

@@ -1,3 +1,6 @@
+using DistSac.Settings;
+using Microsoft.Extensions.Options;
+
 namespace DistSac.Replay;
 
 /// <summary>Where the shards are and how big they are (configuration section "Replay").</summary>
@@ -17,6 +20,28 @@ public sealed record ReplayOptions
     /// <summary>Redis ACL user (Redis 6+; docs/security.md lists each role's ACL); empty authenticates as "default".</summary>
     public string? User { get; init; }
 
+    /// <summary>
+    /// Throws <see cref="System.ComponentModel.DataAnnotations.ValidationException"/> ("Replay:Key = value is invalid: ...")
+    /// for the first bad value. <see cref="ShardedReplay.ConnectAsync"/> runs it, so every role checks the same way.
+    /// </summary>
+    public void Validate() => SettingsValidation.ThrowIfInvalid(this, "Replay", Rules.Instance);
+
+    private sealed class Rules : IValidateOptions<ReplayOptions>
+    {
+        public static readonly Rules Instance = new();
+
+        public ValidateOptionsResult Validate(string? name, ReplayOptions o)
+        {
+            var failures = new SettingsValidation.Failures(name!);
+            failures.Check(() => RunKeys.ValidateRunId(o.RunId), nameof(RunId), o.RunId);
+            failures.Require(o.Shards is { Length: > 0 }, nameof(Shards), "[]", "list at least one shard endpoint host:port");
+            failures.Require(o.CapacityPerShard is >= 1 and <= ReplayLimits.MaxCapacityPerShard, nameof(CapacityPerShard), o.CapacityPerShard,
+                $"must be in [1, {ReplayLimits.MaxCapacityPerShard}]");
+            failures.Require(o.ConnectTimeoutMs >= 1, nameof(ConnectTimeoutMs), o.ConnectTimeoutMs, "must be >= 1");
+            return failures.Result;
+        }
+    }
+
     /// <summary>The password from <see cref="PasswordFile"/> (first line) or <see cref="Password"/>; null for none.</summary>
     public string? ResolvePassword()
     {
@@ -32,10 +57,15 @@ public sealed record ReplayOptions
     }
 }
 
-/// <summary>Immutable description of a run, written once by the learner into "distsac:{run}:meta" and checked by everyone.</summary>
+/// <summary>
+/// Description of a run, written by the learner into "distsac:{run}:meta" and checked by everyone. Everything but
+/// <see cref="RateLimit"/> is fixed when the run is created; the rate-limit contract is the learner's to change: a learner
+/// restarted with other settings rewrites it, and gateways follow (see <see cref="RateLimitContract"/>).
+/// </summary>
+/// <param name="RateLimit">The learner's samples-per-insert contract; null (a run created without one) holds nothing.</param>
 public sealed record ReplayMetadata(
     string RunId, string EnvId, int ObservationSize, int ActionSize, int RecordBytes, long Seed,
-    long WarmupTransitions, long CapacityPerShard, int ShardCount, int SchemaVersion);
+    long WarmupTransitions, long CapacityPerShard, int ShardCount, int SchemaVersion, RateLimitContract? RateLimit = null);
 
 public readonly record struct InsertResult(int Stored, bool Duplicate, int Shard, long ShardTotalInserted);
 

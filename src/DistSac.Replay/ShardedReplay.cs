@@ -17,6 +17,7 @@ public sealed partial class ShardedReplay : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly RedisKey _metaKey;
     private ReplayMetadata? _metadata;
+    private StoredRateLimit? _lastRateLimit;
     private int _disposed;
 
     private ShardedReplay(ReplayOptions options, ReplayShard[] shards, ILogger logger)
@@ -45,11 +46,7 @@ public sealed partial class ShardedReplay : IAsyncDisposable
     public static async Task<ShardedReplay> ConnectAsync(ReplayOptions options, ILogger? logger, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(options);
-        RunKeys.ValidateRunId(options.RunId);
-        if (options.Shards is null || options.Shards.Length == 0)
-            throw new ArgumentException("replay needs at least one shard endpoint (Replay:Shards).", nameof(options));
-        if (options.CapacityPerShard < 1 || options.CapacityPerShard > ReplayLimits.MaxCapacityPerShard)
-            throw new ArgumentException($"CapacityPerShard must be in [1, {ReplayLimits.MaxCapacityPerShard}] (got {options.CapacityPerShard}).", nameof(options));
+        options.Validate();
 
         var tasks = new Task<ReplayShard>[options.Shards.Length];
         for (int i = 0; i < tasks.Length; i++)
@@ -83,8 +80,9 @@ public sealed partial class ShardedReplay : IAsyncDisposable
     }
 
     /// <summary>
-    /// Creates the run (SET NX of the metadata) or joins it when the stored metadata is identical; loads the insert
-    /// script on every shard. Differing stored metadata raises <see cref="ReplaySchemaMismatchException"/> naming the fields.
+    /// Creates the run (SET NX of the metadata) or joins it when the stored metadata is identical but for the rate-limit
+    /// contract, which the caller (the learner, its owner) then rewrites; loads the insert script on every shard. Differing
+    /// fixed fields raise <see cref="ReplaySchemaMismatchException"/> naming them.
     /// </summary>
     public async Task InitializeRunAsync(ReplayMetadata metadata, CancellationToken ct)
     {
@@ -102,6 +100,14 @@ public sealed partial class ShardedReplay : IAsyncDisposable
             var diff = MetadataCodec.Differences(stored, metadata);
             if (diff is not null)
                 throw new ReplaySchemaMismatchException($"run '{Options.RunId}' already exists with different metadata: {diff}.");
+            if (stored.RateLimit != metadata.RateLimit)
+            {
+                // The learner owns the contract: its new settings replace the stored ones, and gateways read them on their
+                // next progress reading (the learner's progress message after this wakes them).
+                await Shard0.Guard(Shard0.Database.StringSetAsync(_metaKey, MetadataCodec.Serialize(metadata)), ct).ConfigureAwait(false);
+                _logger.LogInformation("replay run {RunId}: rate limit changed from ({Old}) to ({New})",
+                    Options.RunId, stored.RateLimit?.ToString() ?? "none", metadata.RateLimit?.ToString() ?? "none");
+            }
         }
         var loads = new Task[ShardCount];
         for (int i = 0; i < loads.Length; i++)
@@ -125,6 +131,34 @@ public sealed partial class ShardedReplay : IAsyncDisposable
         Volatile.Write(ref _metadata, metadata);
         return metadata;
     }
+
+    /// <summary>
+    /// The run's rate-limit contract as stored now (one GET of the metadata; parsed again only when the stored text
+    /// changed): <see cref="RateLimitContract.Off"/> for a run created without one, null when the run has no metadata or it
+    /// is unreadable (callers keep the contract they knew). Gateways read it with every progress reading.
+    /// </summary>
+    public async Task<RateLimitContract?> ReadRateLimitAsync(CancellationToken ct)
+    {
+        var json = await Shard0.Guard(Shard0.Database.StringGetAsync(_metaKey), ct).ConfigureAwait(false);
+        if (json.IsNull) return null;
+        var text = (string)json!;
+        var last = Volatile.Read(ref _lastRateLimit);
+        if (last is not null && string.Equals(last.Json, text, StringComparison.Ordinal)) return last.Contract;
+        RateLimitContract? contract;
+        try
+        {
+            var metadata = MetadataCodec.Deserialize(Options.RunId, text);
+            contract = metadata.RateLimit?.Problem() is null ? metadata.RateLimit ?? RateLimitContract.Off : null;
+        }
+        catch (ReplaySchemaMismatchException)
+        {
+            contract = null;
+        }
+        Volatile.Write(ref _lastRateLimit, new StoredRateLimit(text, contract));
+        return contract;
+    }
+
+    private sealed record StoredRateLimit(string Json, RateLimitContract? Contract);
 
     /// <summary>The cached metadata, read once from Redis if needed; throws when the run does not exist yet.</summary>
     public async ValueTask<ReplayMetadata> RequireMetadataAsync(CancellationToken ct)

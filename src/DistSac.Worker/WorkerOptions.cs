@@ -1,3 +1,5 @@
+using DistSac.Settings;
+using Microsoft.Extensions.Options;
 using DistSac.Observability;
 using System.ComponentModel.DataAnnotations;
 using DistSac.Protocol;
@@ -13,7 +15,7 @@ public sealed record WorkerOptions
     public const string Section = "Worker";
 
     /// <summary>Gateway address; http:// is HTTP/2 without TLS (h2c), https:// is TLS (see <see cref="GatewayClientTls"/>).</summary>
-    [Required(ErrorMessage = "Worker:Gateway is required (e.g. http://127.0.0.1:50051).")]
+    [Required]
     public string Gateway { get; init; } = "http://127.0.0.1:50051";
 
     /// <summary>The gateway's shared bearer token (set it as DISTSAC_WORKER__TOKEN, never as a flag); empty sends none.</summary>
@@ -36,38 +38,38 @@ public sealed record WorkerOptions
     /// de-duplicates pushes by (worker id, incarnation, sequence), and every start gets a new incarnation, so a worker
     /// restarted under the same id (a Deployment pod) never collides with what it stored before.
     /// </summary>
-    [Required(ErrorMessage = "Worker:WorkerId must not be empty.")]
+    [Required]
     public string WorkerId { get; init; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
 
     /// <summary>Environments stepped together; one actor forward serves all of them.</summary>
-    [Range(1, 4096, ErrorMessage = "Worker:Envs must be between {1} and {2}.")]
+    [Range(1, 4096)]
     public int Envs { get; init; } = 8;
 
     /// <summary>A batch is pushed once it holds at least this many transitions (M).</summary>
-    [Range(1, ProtocolLimits.MaxBatchTransitions, ErrorMessage = "Worker:BatchTransitions must be between {1} and {2}.")]
+    [Range(1, ProtocolLimits.MaxBatchTransitions)]
     public int BatchTransitions { get; init; } = 64;
 
     /// <summary>... or once its first transition is this old (T), whichever comes first.</summary>
-    [Range(1, 600_000, ErrorMessage = "Worker:FlushIntervalMs must be between {1} and {2}.")]
+    [Range(1, 600_000)]
     public int FlushIntervalMs { get; init; } = 50;
 
     /// <summary>Stop after this many environment steps (transitions); 0 runs until stopped.</summary>
-    [Range(0, long.MaxValue, ErrorMessage = "Worker:MaxSteps must be >= 0 (0 = unlimited).")]
+    [Range(0, long.MaxValue)]
     public long MaxSteps { get; init; }
 
     /// <summary>
     /// Deadline of one Push call. The gateway holds acknowledgements back while workers run ahead of the learner,
     /// so this bounds how long one held-back call may take before it is retried (a retry is de-duplicated).
     /// </summary>
-    [Range(1, 3_600_000, ErrorMessage = "Worker:PushTimeoutMs must be between {1} and {2}.")]
+    [Range(1, 3_600_000)]
     public int PushTimeoutMs { get; init; } = 30_000;
 
     /// <summary>On stop, how long to keep trying to deliver the batches not yet acknowledged.</summary>
-    [Range(0, 600_000, ErrorMessage = "Worker:ShutdownFlushTimeoutMs must be between {1} and {2}.")]
+    [Range(0, 600_000)]
     public int ShutdownFlushTimeoutMs { get; init; } = 5_000;
 
     /// <summary>Simulated simulator time per environment per step, to emulate a costlier simulator in scaling benchmarks.</summary>
-    [Range(0, 10_000_000, ErrorMessage = "Worker:SimulatedStepCostMicroseconds must be between {1} and {2}.")]
+    [Range(0, 10_000_000)]
     public int SimulatedStepCostMicroseconds { get; init; }
 
     /// <summary>Spin (busy-wait on this worker's core) or Sleep (the simulator runs elsewhere and uses no CPU here).</summary>
@@ -80,53 +82,37 @@ public sealed record WorkerOptions
     public string ExplorationNoise { get; init; } = "";
 
     /// <summary>Correlation time of ou noise in env steps; 0 takes the default (15).</summary>
-    [Range(0.0, 1e6, ErrorMessage = "Worker:NoiseCorrelationSteps must be between {1} and {2} (0 = default).")]
+    [Range(0.0, 1e6)]
     public double NoiseCorrelationSteps { get; init; }
 
-    [Range(0.1, 3600.0, ErrorMessage = "Worker:ProgressIntervalSeconds must be between {1} and {2}.")]
+    [Range(0.1, 3600.0)]
     public double ProgressIntervalSeconds { get; init; } = 5.0;
 
-    /// <summary>Throws <see cref="ValidationException"/> naming the first bad key.</summary>
     /// <summary>
     /// HTTP address of the probe endpoint (/healthz, /readyz, /metrics), e.g. "http://0.0.0.0:9092"; empty turns it off.
     /// </summary>
     public string HttpListen { get; init; } = "";
 
-    public void Validate()
+    /// <summary>Throws <see cref="ValidationException"/> naming the first bad key, its value and the accepted values.</summary>
+    public void Validate() => SettingsValidation.ThrowIfInvalid(this, Section, Rules.Instance);
+
+    private sealed class Rules : IValidateOptions<WorkerOptions>
     {
-        Validator.ValidateObject(this, new ValidationContext(this), validateAllProperties: true);
-        if (!string.IsNullOrEmpty(HttpListen))
-        {
-            try
-            {
-                ProbeListener.Prefix(HttpListen);
-            }
-            catch (ArgumentException e)
-            {
-                throw new ValidationException($"Worker:{e.Message}");
-            }
-        }
+        public static readonly Rules Instance = new();
 
-        if (!string.IsNullOrEmpty(ExplorationNoise))
+        public ValidateOptionsResult Validate(string? name, WorkerOptions options)
         {
-            try
-            {
-                DistSac.Policy.ExplorationNoiseKind.Validate(ExplorationNoise, "Worker:ExplorationNoise");
-            }
-            catch (ArgumentException e)
-            {
-                throw new ValidationException(e.Message);
-            }
-        }
-
-        if (!Uri.TryCreate(Gateway, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != "dns"))
-        {
-            throw new ValidationException($"Worker:Gateway '{Gateway}' is not an http://, https:// or dns:/// address (e.g. http://127.0.0.1:50051, or dns:///gateway-headless:50051 for client-side round-robin).");
-        }
-
-        if (string.IsNullOrWhiteSpace(WorkerId))
-        {
-            throw new ValidationException("Worker:WorkerId must not be blank.");
+            var failures = new SettingsValidation.Failures(name!);
+            if (!string.IsNullOrEmpty(options.HttpListen))
+                failures.Check(() => ProbeListener.Prefix(options.HttpListen), nameof(HttpListen), options.HttpListen);
+            if (!string.IsNullOrEmpty(options.ExplorationNoise))
+                failures.Check(() => DistSac.Policy.ExplorationNoiseKind.Validate(options.ExplorationNoise, "Worker:ExplorationNoise"), nameof(ExplorationNoise), options.ExplorationNoise);
+            bool gatewayOk = Uri.TryCreate(options.Gateway, UriKind.Absolute, out var uri)
+                             && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == "dns");
+            failures.Require(gatewayOk, nameof(Gateway), options.Gateway,
+                "not an http://, https:// or dns:/// address (e.g. http://127.0.0.1:50051, or dns:///gateway-headless:50051 for client-side round-robin)");
+            failures.Require(!string.IsNullOrWhiteSpace(options.WorkerId), nameof(WorkerId), options.WorkerId, "must not be blank");
+            return failures.Result;
         }
     }
 }

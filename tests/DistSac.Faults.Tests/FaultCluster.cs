@@ -106,7 +106,7 @@ public sealed partial class FaultCluster : IAsyncDisposable
     public void StartGateway(Gateway g) => g.Process = DistSacProcess.Start(
     [
         "replay", "--shards", ShardList, "--run-id", RunId, "--listen", g.Address, "--http-listen", $"http://127.0.0.1:{g.HttpPort}",
-        "--rate-limit", "1", "--rate-limit-min-transitions", "300", "--capacity-per-shard", "100000", "--status-log-interval-ms", "5000",
+        "--capacity-per-shard", "100000", "--status-log-interval-ms", "5000", // the rate limit is the learner's (run metadata)
     ]);
 
     public void StartWorker(Worker w)

@@ -12,9 +12,6 @@ public sealed class GatewayProgressNotificationTests(RedisFixture redis) : IClas
 {
     private static readonly GatewayOptions MessagesOnly = new()
     {
-        RateLimit = 1.0,
-        RateLimitTolerance = 1.0,
-        RateLimitMinTransitions = 0,
         ProgressReconcileMs = 60_000, // no reconcile within a test: only a message can release a push
     };
 
@@ -97,7 +94,7 @@ public sealed class GatewayProgressNotificationTests(RedisFixture redis) : IClas
     /// <summary>A run with 4 transitions stored and no updates, and a second push of 4 held by the rate limiter.</summary>
     private async Task<HeldBed> StartHeldAsync(GatewayOptions options)
     {
-        var bed = await GatewayTestbed.StartAsync(redis.Server, options);
+        var bed = await GatewayTestbed.StartAsync(redis.Server, options, rateLimit: GatewayRateLimitTests.OneUpdatePerTransition);
         try
         {
             await bed.RegisterAsync("worker-a");

@@ -1,27 +1,31 @@
 using DistSac.Protocol.V1;
+using DistSac.Replay;
 using Grpc.Core;
 
 namespace DistSac.Gateway.Tests;
 
 /// <summary>
-/// Ratio r = 1 update per transition, no warm-up allowance, tolerance 1 update. The learner's debt is
-/// D = inserted * r - updates; a batch is admitted while D &lt;= 1 (Reverb's rule as DESIGN section 4 describes it).
+/// The learner's contract in the run metadata: ratio r = 1 update per transition, no warm-up allowance, tolerance 1
+/// update; the gateway has no rate setting of its own. The learner's debt is D = inserted * r - updates; a batch is
+/// admitted while D &lt;= 1 (Reverb's rule as DESIGN section 4 describes it).
 /// </summary>
 public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<RedisFixture>
 {
-    private static readonly GatewayOptions OneUpdatePerTransition = new()
+    internal static readonly RateLimitContract OneUpdatePerTransition = new(UpdatesPerTransition: 1.0, Tolerance: 1.0, MinTransitions: 0);
+
+    private static readonly GatewayOptions MessagesOnly = new()
     {
-        RateLimit = 1.0,
-        RateLimitTolerance = 1.0,
-        RateLimitMinTransitions = 0,
         // A reconcile read this rare cannot release a push within any test: releases come from progress messages.
         ProgressReconcileMs = 60_000,
     };
 
+    private Task<GatewayTestbed> StartAsync(GatewayOptions? gateway = null, RateLimitContract? contract = null, long warmup = 0) =>
+        GatewayTestbed.StartAsync(redis.Server, gateway ?? MessagesOnly, warmup: warmup, rateLimit: contract ?? OneUpdatePerTransition);
+
     [Fact]
     public async Task Push_WhileWorkersAreAhead_IsHeldUntilTheLearnerCatchesUp()
     {
-        await using var bed = await GatewayTestbed.StartAsync(redis.Server, OneUpdatePerTransition);
+        await using var bed = await StartAsync();
         await bed.RegisterAsync("worker-a");
         await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 0, GatewayTestbed.Records(4))); // D = 0 before: admitted; D = 4 after
 
@@ -41,7 +45,7 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
     [Fact]
     public async Task Push_HeldPastTheCallersDeadline_StoresNothingAndCanBeRetriedWithTheSameSequence()
     {
-        await using var bed = await GatewayTestbed.StartAsync(redis.Server, OneUpdatePerTransition);
+        await using var bed = await StartAsync();
         await bed.RegisterAsync("worker-a");
         await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 0, GatewayTestbed.Records(4)));
         var second = GatewayTestbed.Push("worker-a", 1, GatewayTestbed.Records(4, batch: 1));
@@ -61,7 +65,7 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
     [Fact]
     public async Task Push_HeldLongerThanMaxHold_IsResourceExhaustedAndStoresNothing()
     {
-        await using var bed = await GatewayTestbed.StartAsync(redis.Server, OneUpdatePerTransition with { MaxHoldMs = 100 });
+        await using var bed = await StartAsync(MessagesOnly with { MaxHoldMs = 100 });
         await bed.RegisterAsync("worker-a");
         await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 0, GatewayTestbed.Records(4)));
 
@@ -78,7 +82,7 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
     [Fact]
     public async Task Push_HeldWhenTheGatewayStops_IsUnavailableAndStoresNothing()
     {
-        await using var bed = await GatewayTestbed.StartAsync(redis.Server, OneUpdatePerTransition);
+        await using var bed = await StartAsync();
         await bed.RegisterAsync("worker-a");
         await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 0, GatewayTestbed.Records(4)));
         var held = bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 1, GatewayTestbed.Records(4, batch: 1))).ResponseAsync;
@@ -95,8 +99,8 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
     [Fact]
     public async Task Push_DuringTheWarmUp_IsNeverHeld()
     {
-        // -1: the run's warm-up (10 transitions here) is inserted freely before the ratio applies.
-        await using var bed = await GatewayTestbed.StartAsync(redis.Server, OneUpdatePerTransition with { RateLimitMinTransitions = -1 }, warmup: 10);
+        // The learner's threshold (10 transitions here) is inserted freely before the ratio applies.
+        await using var bed = await StartAsync(contract: OneUpdatePerTransition with { MinTransitions = 10 }, warmup: 10);
         await bed.RegisterAsync("worker-a");
 
         for (int i = 0; i < 5; i++)
@@ -109,7 +113,7 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
     [Fact]
     public async Task Push_WithRatioZero_IsNeverHeld()
     {
-        await using var bed = await GatewayTestbed.StartAsync(redis.Server, OneUpdatePerTransition with { RateLimit = 0 });
+        await using var bed = await StartAsync(contract: OneUpdatePerTransition with { UpdatesPerTransition = 0 });
         await bed.RegisterAsync("worker-a");
 
         for (int i = 0; i < 10; i++)
@@ -117,5 +121,43 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
 
         Assert.Equal(500, await bed.StoredAsync());
         Assert.Equal(0, bed.Gateway.Counters.HeldPushes);
+    }
+
+    [Fact]
+    public async Task Push_IsHeldByTheLearnersRatioFromTheRunMetadata_NotByAnyGatewaySetting()
+    {
+        // r = 0.5, threshold 4, tolerance 1: after 4 free transitions and 4 more, D = 4 * 0.5 - 0 = 2 > 1, so the third push is held.
+        var half = new RateLimitContract(UpdatesPerTransition: 0.5, Tolerance: 1, MinTransitions: 4);
+        await using var bed = await StartAsync(new GatewayOptions { ProgressReconcileMs = 60_000 }, half);
+        await bed.RegisterAsync("worker-a");
+        await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 0, GatewayTestbed.Records(4)));
+        await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 1, GatewayTestbed.Records(4, batch: 1))); // D = 0 before: admitted
+
+        var held = bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 2, GatewayTestbed.Records(4, batch: 2))).ResponseAsync;
+        await GatewayWeightsTests.WaitUntilAsync(() => bed.Gateway.Counters.Holding == 1);
+        Assert.Equal(8, await bed.StoredAsync());
+
+        await bed.Learner.PublishLearnerProgressAsync(updates: 1, weightsVersion: 0, CancellationToken.None); // D = 2 - 1 = 1 <= 1
+        var ack = await held.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(4, ack.Stored);
+        Assert.Equal(12, await bed.StoredAsync());
+    }
+
+    [Fact]
+    public async Task A_learner_that_rewrites_the_contract_changes_what_a_running_gateway_admits()
+    {
+        await using var bed = await StartAsync(new GatewayOptions { ProgressReconcileMs = 200 });
+        await bed.RegisterAsync("worker-a");
+        await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 0, GatewayTestbed.Records(4))); // D = 4 at r = 1
+        var held = bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 1, GatewayTestbed.Records(4, batch: 1))).ResponseAsync;
+        await GatewayWeightsTests.WaitUntilAsync(() => bed.Gateway.Counters.Holding == 1);
+
+        // The learner restarts with r = 0.1: D = 4 * 0.1 = 0.4 <= 1, so the held push may pass without a single update.
+        await bed.Learner.InitializeRunAsync(bed.Metadata with { RateLimit = OneUpdatePerTransition with { UpdatesPerTransition = 0.1 } }, CancellationToken.None);
+        var ack = await held.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(4, ack.Stored);
+        Assert.Equal(0.1, (await bed.Learner.ReadMetadataAsync(CancellationToken.None))!.RateLimit!.UpdatesPerTransition);
     }
 }

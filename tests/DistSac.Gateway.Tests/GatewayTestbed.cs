@@ -36,8 +36,9 @@ internal sealed class GatewayTestbed : IAsyncDisposable
     public ReplayGateway.ReplayGatewayClient Client { get; private set; } = null!;
     public static TransitionRecord Schema => new(ObservationSize, ActionSize);
 
+    /// <param name="rateLimit">The learner's rate-limit contract written into the run metadata (null: none, nothing is held).</param>
     public static async Task<GatewayTestbed> StartAsync(RedisServer redis, GatewayOptions? gateway = null, bool createRun = true, long warmup = 0,
-        string envId = "Pendulum-v1", ILoggerFactory? loggerFactory = null, IReadOnlyList<RedisServer>? shards = null)
+        string envId = "Pendulum-v1", ILoggerFactory? loggerFactory = null, IReadOnlyList<RedisServer>? shards = null, RateLimitContract? rateLimit = null)
     {
         shards ??= [redis];
         var endpoints = new string[shards.Count];
@@ -51,7 +52,7 @@ internal sealed class GatewayTestbed : IAsyncDisposable
             ConnectTimeoutMs = 2000,
         };
         var metadata = new ReplayMetadata(replay.RunId, envId, ObservationSize, ActionSize, RecordBytes, Seed: 7,
-            WarmupTransitions: warmup, replay.CapacityPerShard, ShardCount: endpoints.Length, SchemaVersion: 1);
+            WarmupTransitions: warmup, replay.CapacityPerShard, ShardCount: endpoints.Length, SchemaVersion: 1, rateLimit);
         var learner = await ShardedReplay.ConnectAsync(replay, null, CancellationToken.None);
         if (createRun) await learner.InitializeRunAsync(metadata, CancellationToken.None);
         var bed = new GatewayTestbed(replay, learner, metadata) { _loggerFactory = loggerFactory };

@@ -41,8 +41,6 @@ public sealed class ContainerizedRunTests(BuiltImages images, ITestOutputHelper 
             ["DISTSAC_REPLAY__CONNECTTIMEOUTMS"] = "5000",
             ["DISTSAC_GATEWAY__LISTEN"] = "http://0.0.0.0:50051",
             ["DISTSAC_GATEWAY__HTTPLISTEN"] = "http://0.0.0.0:9090",
-            ["DISTSAC_GATEWAY__RATELIMIT"] = "1",
-            ["DISTSAC_GATEWAY__RATELIMITTOLERANCE"] = "256",
             ["DISTSAC_LEARNER__ENV"] = "Pendulum-v1",
             ["DISTSAC_LEARNER__SEED"] = "0",
             ["DISTSAC_LEARNER__STEPS"] = "200000",

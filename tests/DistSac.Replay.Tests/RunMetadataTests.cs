@@ -67,6 +67,7 @@ public sealed class RunMetadataTests(TwoRedisServers redis) : IClassFixture<TwoR
     public async Task Run_ids_that_could_collide_with_other_runs_keys_are_rejected(string runId)
     {
         var options = new ReplayOptions { RunId = runId, Shards = [redis.First.Endpoint] };
-        await Assert.ThrowsAsync<ArgumentException>(() => ShardedReplay.ConnectAsync(options, null, None));
+        var error = await Assert.ThrowsAsync<System.ComponentModel.DataAnnotations.ValidationException>(() => ShardedReplay.ConnectAsync(options, null, None));
+        Assert.StartsWith("Replay:RunId = ", error.Message, StringComparison.Ordinal);
     }
 }

@@ -1,34 +1,32 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Text;
+using DistSac.Processes;
 
 namespace DistSac.Testing;
 
 /// <summary>
-/// A real /usr/bin/redis-server on 127.0.0.1 with a free port and its own temp dir, persistence off.
-/// Dispose kills it and deletes the dir; <see cref="KillAsync"/> is SIGKILL for crash tests.
+/// A real /usr/bin/redis-server on 127.0.0.1 with a free port and its own temp dir, persistence off, started by the
+/// shared launcher (<see cref="RedisProcess"/>, as `distsac local` and the benchmarks start theirs): it dies with the
+/// test process. Dispose kills it and deletes the dir; <see cref="KillAsync"/> is SIGKILL for crash tests.
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
     public const string DefaultExecutable = "/usr/bin/redis-server";
-    private const int StartAttempts = 3;
 
+    private readonly RedisProcess _redis;
     private readonly string? _directory; // null: the caller's AOF folder, kept
-    private readonly string? _password;
     private int _disposed;
 
-    private RedisServer(Process process, int port, string? directory, string? password)
+    private RedisServer(RedisProcess redis, string? directory)
     {
-        Process = process;
-        Port = port;
+        _redis = redis;
         _directory = directory;
-        _password = password;
     }
 
-    public Process Process { get; }
-    public int Port { get; }
-    public string Endpoint => $"127.0.0.1:{Port}";
-    public string? Password => _password;
+    public Process Process => _redis.Child.Process;
+    public int Port => _redis.Port;
+    public string Endpoint => _redis.Endpoint;
+    public string? Password => _redis.Password;
 
     /// <summary>False once the process exited, was killed or the server was disposed (safe to call after dispose).</summary>
     public bool IsRunning
@@ -51,82 +49,53 @@ public sealed class RedisServer : IAsyncDisposable
     /// </param>
     public static async Task<RedisServer> StartAsync(string? password = null, int? port = null, string? appendOnlyDirectory = null, CancellationToken ct = default)
     {
-        Exception? last = null;
-        for (int attempt = 0; attempt < (port is null ? StartAttempts : 1); attempt++)
+        var directory = appendOnlyDirectory ?? Path.Combine(Path.GetTempPath(), "distsac-redis-" + Guid.NewGuid().ToString("N"));
+        var output = new StringBuilder();
+        try
         {
-            var directory = appendOnlyDirectory ?? Path.Combine(Path.GetTempPath(), "distsac-redis-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(directory);
-            int serverPort = port ?? FreePort.Next();
-            var psi = new ProcessStartInfo(DefaultExecutable)
+            var redis = await RedisProcess.StartAsync(new RedisProcessSettings
             {
-                WorkingDirectory = directory,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var arg in new[] { "--port", serverPort.ToString(), "--bind", "127.0.0.1", "--dir", directory,
-                         "--save", "", "--appendonly", appendOnlyDirectory is null ? "no" : "yes", "--appendfsync", "everysec",
-                         "--daemonize", "no", "--protected-mode", "no" })
-                psi.ArgumentList.Add(arg);
-            if (password is not null)
-            {
-                psi.ArgumentList.Add("--requirepass");
-                psi.ArgumentList.Add(password);
-            }
-            var output = new StringBuilder();
-            var process = new Process { StartInfo = psi };
-            process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-            process.Start();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            var server = new RedisServer(process, serverPort, appendOnlyDirectory is null ? directory : null, password);
-            try
-            {
-                await server.WaitForPingAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
-                return server;
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                await server.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
-            catch (Exception ex)
-            {
-                string log;
-                lock (output) log = output.ToString();
-                last = new InvalidOperationException($"redis-server on port {serverPort} did not start: {ex.Message}\n{log}", ex);
-                await server.DisposeAsync().ConfigureAwait(false);
-            }
+                Executable = DefaultExecutable,
+                Directory = directory,
+                Port = port,
+                Password = password,
+                AppendOnly = appendOnlyDirectory is not null,
+                ProtectedMode = false,
+                OnLine = line => { lock (output) output.AppendLine(line); },
+            }, ct).ConfigureAwait(false);
+            return new RedisServer(redis, appendOnlyDirectory is null ? directory : null);
         }
-        throw last!;
+        catch (InvalidOperationException e)
+        {
+            string log;
+            lock (output) log = output.ToString();
+            if (appendOnlyDirectory is null) DeleteDirectory(directory);
+            throw new InvalidOperationException($"{e.Message}\n{log}", e);
+        }
+        catch
+        {
+            if (appendOnlyDirectory is null) DeleteDirectory(directory);
+            throw;
+        }
     }
 
     /// <summary>SIGKILL: no shutdown, no save. The temp dir stays until dispose.</summary>
-    public async Task KillAsync()
-    {
-        try
-        {
-            if (!Process.HasExited)
-                Process.Kill(entireProcessTree: true);
-            await Process.WaitForExitAsync().ConfigureAwait(false);
-        }
-        catch (InvalidOperationException)
-        {
-            // Never started or already reaped.
-        }
-    }
+    public Task KillAsync() => _redis.KillAsync();
 
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         await KillAsync().ConfigureAwait(false);
-        Process.Dispose();
-        if (_directory is null) return;
+        await _redis.DisposeAsync().ConfigureAwait(false);
+        if (_directory is not null) DeleteDirectory(_directory);
+    }
+
+    private static void DeleteDirectory(string directory)
+    {
         try
         {
-            Directory.Delete(_directory, recursive: true);
+            Directory.Delete(directory, recursive: true);
         }
         catch (IOException)
         {
@@ -134,67 +103,6 @@ public sealed class RedisServer : IAsyncDisposable
         }
         catch (UnauthorizedAccessException)
         {
-        }
-    }
-
-    private async Task WaitForPingAsync(TimeSpan timeout, CancellationToken ct)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        Exception? last = null;
-        while (DateTime.UtcNow < deadline)
-        {
-            ct.ThrowIfCancellationRequested();
-            if (Process.HasExited)
-                throw new InvalidOperationException($"redis-server exited with code {Process.ExitCode}");
-            try
-            {
-                if (await PingOnceAsync(ct).ConfigureAwait(false))
-                    return;
-            }
-            catch (SocketException ex)
-            {
-                last = ex;
-            }
-            catch (IOException ex)
-            {
-                last = ex;
-            }
-            catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
-            {
-                last = ex; // our one-second read timeout, not the caller's token
-            }
-            await Task.Delay(20, ct).ConfigureAwait(false);
-        }
-        throw new TimeoutException($"no PONG from {Endpoint} within {timeout.TotalSeconds:0}s", last);
-    }
-
-    // Raw RESP so this helper needs no Redis client package.
-    private async Task<bool> PingOnceAsync(CancellationToken ct)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync("127.0.0.1", Port, ct).ConfigureAwait(false);
-        var stream = client.GetStream();
-        var command = new StringBuilder();
-        if (_password is not null)
-            command.Append($"*2\r\n$4\r\nAUTH\r\n${Encoding.UTF8.GetByteCount(_password)}\r\n{_password}\r\n");
-        command.Append("*1\r\n$4\r\nPING\r\n");
-        await stream.WriteAsync(Encoding.UTF8.GetBytes(command.ToString()), ct).ConfigureAwait(false);
-        var buffer = new byte[256];
-        var received = new StringBuilder();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(1));
-        while (true)
-        {
-            int n = await stream.ReadAsync(buffer, timeout.Token).ConfigureAwait(false);
-            if (n == 0)
-                return false;
-            received.Append(Encoding.ASCII.GetString(buffer, 0, n));
-            var text = received.ToString();
-            if (text.Contains("+PONG", StringComparison.Ordinal))
-                return true;
-            if (text.Contains("-LOADING", StringComparison.Ordinal) || text.Contains("-ERR", StringComparison.Ordinal)
-                || text.Contains("-WRONGPASS", StringComparison.Ordinal) || text.Contains("-NOAUTH", StringComparison.Ordinal))
-                return false;
         }
     }
 }

@@ -24,9 +24,9 @@ public class WorkerDependencyTests
         }
 
         Assert.Empty(offending);
-        // The walk really followed the references: the worker, Envs, Policy and Protocol.
+        // The walk really followed the references: the worker, Envs, Observability, Policy, Protocol and Settings.
         Assert.Equal(
-            new[] { "DistSac.Envs.csproj", "DistSac.Observability.csproj", "DistSac.Policy.csproj", "DistSac.Protocol.csproj", "DistSac.Worker.csproj" },
+            new[] { "DistSac.Envs.csproj", "DistSac.Observability.csproj", "DistSac.Policy.csproj", "DistSac.Protocol.csproj", "DistSac.Settings.csproj", "DistSac.Worker.csproj" },
             visited.Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray());
     }
 

@@ -57,7 +57,8 @@ public class WorkerPartsTests
 
         var error = Assert.Throws<ValidationException>(options.Validate);
 
-        Assert.Contains(key, error.Message, StringComparison.Ordinal);
+        Assert.StartsWith(key + " = ", error.Message, StringComparison.Ordinal);
+        Assert.Contains(" is invalid: ", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

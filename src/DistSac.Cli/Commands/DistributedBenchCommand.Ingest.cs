@@ -37,7 +37,7 @@ public static partial class DistributedBenchCommand
             var servers = await redis.StartAsync(s, ct);
             // This connection plays the learner: it creates the run the gateway serves, and counts what was stored.
             await using var replay = await CreateRunAsync("bench-ingest", servers, 1_000_000, ct);
-            var gatewayOptions = new GatewayOptions { Listen = "http://127.0.0.1:0", RateLimit = 0, StatusLogIntervalMs = 0 };
+            var gatewayOptions = new GatewayOptions { Listen = "http://127.0.0.1:0", StatusLogIntervalMs = 0 };
             IngestRun run;
             await using (var gateway = await GatewayHost.StartAsync(gatewayOptions, replay.Options, loggerFactory: null, ct))
             {

@@ -59,7 +59,7 @@ public static partial class DistributedBenchCommand
                 var spec = EnvironmentRegistry.GetSpec(replay.Metadata!.EnvId);
                 var actor = RandomActor.Create(spec, ScaleHidden, seed: 1, version: 1);
                 await replay.PublishWeightsAsync(actor.Version, actor.ToBytes(), ct);
-                var gatewayOptions = new GatewayOptions { Listen = "http://127.0.0.1:0", RateLimit = 0, StatusLogIntervalMs = 0 };
+                var gatewayOptions = new GatewayOptions { Listen = "http://127.0.0.1:0", StatusLogIntervalMs = 0 };
                 await using var gateway = await GatewayHost.StartAsync(gatewayOptions, replay.Options, loggerFactory: null, ct);
                 Say($"scale: workers {string.Join(',', counts)} x {envs} env(s), {cost} us per step ({mode}; ideal {idealPerWorker:F0} env steps/s per worker), " +
                     $"gateway {gateway.Address} -> {s} shard(s), {Environment.ProcessorCount} core(s); worker logs in {logs}");

@@ -20,9 +20,6 @@ public static class ReplayCommand
             new("--tls-key-file", "Gateway:TlsKeyFile", "PEM private key of --tls-cert-file.", typeof(string)),
             new("--tls-client-ca-file", "Gateway:TlsClientCaFile", "PEM CA: require client certificates issued by it (mutual TLS; default off).", typeof(string)),
             new("--http-listen", "Gateway:HttpListen", "HTTP/1.1 address for /healthz, /readyz and /metrics, e.g. http://127.0.0.1:9090, or http://0.0.0.0:9090 for a scraper on another machine (default off).", typeof(string)),
-            new("--rate-limit", "Gateway:RateLimit", "Learner updates per stored transition that workers may not run ahead of; the learner's --updates-per-transition (0 = off, the default).", typeof(double)),
-            new("--rate-limit-tolerance", "Gateway:RateLimitTolerance", "Updates the learner may owe before pushes are held; the learner's --rate-limit-tolerance (default 256).", typeof(double)),
-            new("--rate-limit-min-transitions", "Gateway:RateLimitMinTransitions", "Transitions stored freely before the ratio applies (-1 = the run's warm-up, the default).", typeof(long)),
             new("--max-hold-ms", "Gateway:MaxHoldMs", "Longest a push is held before ResourceExhausted (0 = until allowed or the call's deadline, the default).", typeof(int)),
             new("--progress-reconcile-ms", "Gateway:ProgressReconcileMs", "Held pushes wake on the learner's progress messages; without one they re-read progress after this long (default 1000).", typeof(int)),
             new("--weights-reconcile-ms", "Gateway:WeightsReconcileMs", "Re-check of the published weights version in case pub/sub lost one (default 1000).", typeof(int)),
@@ -41,13 +38,27 @@ public static class ReplayCommand
         };
         foreach (var f in flags) command.Options.Add(f.Option);
         command.Options.Add(SecretFlags.RefusedRedisPassword());
+        // The learner owns the rate limiter: the old gateway flags stay only to be refused with the learner setting to use.
+        var retired = new List<ConfigFlag>
+        {
+            new("--rate-limit", "Gateway:RateLimit", "Retired: set the learner's --updates-per-transition.", typeof(double)),
+            new("--rate-limit-tolerance", "Gateway:RateLimitTolerance", "Retired: set the learner's --rate-limit-tolerance.", typeof(double)),
+            new("--rate-limit-min-transitions", "Gateway:RateLimitMinTransitions", "Retired: the learner's warm-up sets it.", typeof(long)),
+        };
+        foreach (var f in retired)
+        {
+            f.Option.Hidden = true;
+            command.Options.Add(f.Option);
+        }
 
         command.SetAction(async (parse, ct) =>
         {
             var overrides = new Dictionary<string, string?>();
             ConfigFlag.Collect(parse, flags, overrides);
+            ConfigFlag.Collect(parse, retired, overrides);
             CommonFlags.CollectShards(parse, shards, overrides);
             var configuration = DistSacConfiguration.Build(parse.GetValue(config), new Dictionary<string, string?>(), overrides);
+            RetiredGatewaySettings.Refuse(configuration);
             var gateway = DistSacConfiguration.Bind<GatewayOptions>(configuration, GatewayOptions.Section);
             var replay = DistSacConfiguration.Bind<ReplayOptions>(configuration, "Replay");
             if (CommonFlags.BindList(configuration, "Replay:Shards") is { } endpoints) replay = replay with { Shards = endpoints };

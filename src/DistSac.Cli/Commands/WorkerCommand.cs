@@ -44,7 +44,7 @@ public static class WorkerCommand
             ConfigFlag.Collect(parse, flags, overrides);
             var configuration = DistSacConfiguration.Build(parse.GetValue(configOption), NoDefaults, overrides);
             var options = DistSacConfiguration.Bind<WorkerOptions>(configuration, WorkerOptions.Section);
-            options.Validate();
+            // Validated once, by RolloutWorker's constructor, before anything starts.
             return await RunAsync(options, cancellationToken);
         });
         return command;

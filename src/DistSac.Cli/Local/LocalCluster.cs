@@ -57,9 +57,7 @@ public sealed class LocalCluster
             {
                 ["DISTSAC_GATEWAY__LISTEN"] = $"http://127.0.0.1:{gatewayPort}",
                 ["DISTSAC_GATEWAY__HTTPLISTEN"] = probes.Add("gateway", FreePort()),
-                ["DISTSAC_GATEWAY__RATELIMIT"] = Inv(_options.UpdatesPerTransition),
-                // Both sides must count the ratio from the same point, or they can wait on each other forever.
-                ["DISTSAC_GATEWAY__RATELIMITMINTRANSITIONS"] = Inv(Math.Max(_options.WarmupTransitions, 256)),
+                // No rate-limit settings: the gateway reads the learner's from the run metadata.
             };
             secrets.AddGatewayToken(gatewayEnv);
             _children.Add(await spawner.StartAsync("gateway", _self, ["replay"], gatewayEnv, Path.Combine(logs, "gateway.log"), Echo));
@@ -170,35 +168,22 @@ public sealed class LocalCluster
 
     private async Task<string> StartRedisAsync(ProcessSpawner spawner, LocalSecrets secrets, int index, string scratch, string logs, CancellationToken ct)
     {
-        var port = FreePort();
-        var dir = Directory.CreateDirectory(Path.Combine(scratch, $"shard-{index}")).FullName;
-        // The config file (first argument) carries requirepass, so the password is not in this process's argv.
-        var args = new List<string> { secrets.RedisConfig, "--port", Inv(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--protected-mode", "yes" };
-        // Persisted shards: the AOF is written before each reply and fsynced every second, and replayed on --resume.
-        args.AddRange(_options.Persist ? ["--appendonly", "yes", "--appendfsync", "everysec"] : ["--appendonly", "no"]);
-        var child = await spawner.StartAsync($"redis-{index}", ResolveRedis(), args, new Dictionary<string, string>(), Path.Combine(logs, $"redis-{index}.log"), (_, _) => { });
-        _children.Add(child);
-        // A resumed shard answers LOADING until its AOF is replayed: give a large one time.
-        var startTimeout = TimeSpan.FromSeconds(_options.Persist ? 120 : 10);
-        var deadline = DateTime.UtcNow + startTimeout;
-        while (!await secrets.PingRedisAsync(port, ct))
+        var redis = await RedisProcess.StartAsync(spawner, new RedisProcessSettings
         {
-            if (child.HasExited) throw new InvalidOperationException($"redis-server for shard {index} exited with code {child.ExitCode}; see {logs}/redis-{index}.log");
-            if (DateTime.UtcNow > deadline) throw new InvalidOperationException($"redis-server for shard {index} did not answer PING on 127.0.0.1:{port} within {startTimeout.TotalSeconds:F0} s");
-            await Task.Delay(50, ct);
-        }
-        return $"127.0.0.1:{port}";
-    }
-
-    private string ResolveRedis()
-    {
-        if (_options.RedisServer.Contains('/')) return _options.RedisServer;
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))
-        {
-            var p = Path.Combine(dir, _options.RedisServer);
-            if (File.Exists(p)) return p;
-        }
-        throw new FileNotFoundException($"'{_options.RedisServer}' was not found on PATH; install it (make deps, or apt-get install redis-server) or pass --redis-server PATH.");
+            Name = $"redis-{index}",
+            Executable = _options.RedisServer,
+            Directory = Path.Combine(scratch, $"shard-{index}"),
+            LogPath = Path.Combine(logs, $"redis-{index}.log"),
+            // The config file (first argument) carries requirepass, so the password is not in this process's argv.
+            ConfigFile = secrets.RedisConfig,
+            Password = secrets.RedisPassword,
+            // Persisted shards: the AOF is written before each reply and fsynced every second, and replayed on --resume.
+            AppendOnly = _options.Persist,
+            // A resumed shard answers LOADING until its AOF is replayed: give a large one time.
+            StartTimeout = TimeSpan.FromSeconds(_options.Persist ? 120 : 10),
+        }, ct);
+        _children.Add(redis.Child);
+        return redis.Endpoint;
     }
 
     private string? ProgressLine(RunDirectory run)

@@ -24,5 +24,5 @@ public sealed record LocalOptions
     /// <summary>Keep Redis data on disk (appendonly) in the run directory instead of a temporary folder.</summary>
     public bool Persist { get; init; }
 
-    public void Validate() => DistSac.Learning.OptionsValidator.Validate(this, "Local");
+    public void Validate() => DistSac.Settings.SettingsValidation.ThrowIfInvalid(this, "Local");
 }

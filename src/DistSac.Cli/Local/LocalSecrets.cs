@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using DistSac.Protocol;
@@ -51,30 +49,6 @@ public sealed class LocalSecrets : IDisposable
     public void AddGatewayToken(IDictionary<string, string> environment) => environment["DISTSAC_GATEWAY__TOKEN"] = Token;
 
     public void AddWorkerToken(IDictionary<string, string> environment) => environment["DISTSAC_WORKER__TOKEN"] = Token;
-
-    /// <summary>True once the shard on 127.0.0.1:<paramref name="port"/> accepts the password and answers PING.</summary>
-    public async Task<bool> PingRedisAsync(int port, CancellationToken ct)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            await client.ConnectAsync(IPAddress.Loopback, port, ct);
-            var stream = client.GetStream();
-            await stream.WriteAsync(Encoding.ASCII.GetBytes($"AUTH {RedisPassword}\r\nPING\r\n"), ct);
-            var reply = new StringBuilder();
-            var buffer = new byte[64];
-            // "+OK\r\n+PONG\r\n", possibly in two reads; an error reply (e.g. -LOADING) ends the attempt.
-            while (reply.Length < 12 && !reply.ToString().Contains('-', StringComparison.Ordinal))
-            {
-                int n = await stream.ReadAsync(buffer, ct);
-                if (n == 0) break;
-                reply.Append(Encoding.ASCII.GetString(buffer, 0, n));
-            }
-            return reply.ToString().StartsWith("+OK\r\n+PONG", StringComparison.Ordinal);
-        }
-        catch (SocketException) { return false; }
-        catch (IOException) { return false; }
-    }
 
     public void Dispose()
     {

@@ -1,3 +1,5 @@
+using DistSac.Settings;
+using Microsoft.Extensions.Options;
 using System.ComponentModel.DataAnnotations;
 
 namespace DistSac.Learning.Training;
@@ -30,18 +32,18 @@ public sealed record TrainOptions
     /// <summary>Correlation time of ou noise in env steps (rho = exp(-1 / this)).</summary>
     [Range(1e-3, 1e6)] public double NoiseCorrelationSteps { get; init; } = 15;
 
-    public void Validate()
+    public void Validate() => SettingsValidation.ThrowIfInvalid(this, "Train", Rules.Instance);
+
+    private sealed class Rules : IValidateOptions<TrainOptions>
     {
-        OptionsValidator.Validate(this, "Train");
-        if (Device is not ("auto" or "cpu" or "cuda"))
-            throw new ValidationException($"Train:Device is '{Device}'; use auto, cpu or cuda.");
-        try
+        public static readonly Rules Instance = new();
+
+        public ValidateOptionsResult Validate(string? name, TrainOptions options)
         {
-            DistSac.Policy.ExplorationNoiseKind.Validate(ExplorationNoise, "Train:ExplorationNoise");
-        }
-        catch (ArgumentException e)
-        {
-            throw new ValidationException(e.Message);
+            var failures = new SettingsValidation.Failures(name!);
+            failures.Require(options.Device is "auto" or "cpu" or "cuda", nameof(Device), options.Device, "use auto, cpu or cuda");
+            failures.Check(() => DistSac.Policy.ExplorationNoiseKind.Validate(options.ExplorationNoise, "Train:ExplorationNoise"), nameof(ExplorationNoise), options.ExplorationNoise);
+            return failures.Result;
         }
     }
 }

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace DistSac.Cli.Local;
+namespace DistSac.Processes;
 
 /// <summary>
-/// One child of `distsac local`: started through `setpriv --pdeathsig KILL` so the kernel kills it if the
+/// One child of `distsac local`, a benchmark or a test: started through `setpriv --pdeathsig KILL` so the kernel kills it if the
 /// orchestrator dies without cleaning up (even on SIGKILL), its output prefixed with its role and copied to a log file.
 /// </summary>
 public sealed class ChildProcess : IAsyncDisposable
@@ -26,6 +26,8 @@ public sealed class ChildProcess : IAsyncDisposable
     public int ExitCode => _process.ExitCode;
     public bool StopRequested { get; private set; }
     public Task Exited => _process.WaitForExitAsync();
+    /// <summary>The process itself, for callers that inspect it (tests).</summary>
+    public Process Process => _process;
 
     /// <summary>Must be called on <see cref="ProcessSpawner"/>'s thread: PR_SET_PDEATHSIG fires when the forking thread exits.</summary>
     internal static ChildProcess Start(string name, string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment,
@@ -80,6 +82,21 @@ public sealed class ChildProcess : IAsyncDisposable
         {
             try { _process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
             await _process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>SIGKILL, no grace: a crash, for tests.</summary>
+    public async Task KillAsync()
+    {
+        StopRequested = true;
+        try
+        {
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        catch (InvalidOperationException)
+        {
+            // Already reaped.
         }
     }
 

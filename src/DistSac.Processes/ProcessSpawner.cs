@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace DistSac.Cli.Local;
+namespace DistSac.Processes;
 
 /// <summary>
 /// Starts every child from one dedicated thread that lives as long as the orchestrator: Linux delivers a child's
