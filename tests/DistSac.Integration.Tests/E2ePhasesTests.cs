@@ -6,7 +6,7 @@ namespace DistSac.Integration.Tests;
 public sealed class E2ePhasesTests
 {
     [Fact]
-    public void Observe_TimesReadyTargetAndFinalEvaluation_FromTheLearnersLines()
+    public void Observe_TimesReadyTargetFinalEvaluationAndStop_FromTheirLines()
     {
         var phases = new E2ePhases(-200);
         phases.Observe("[gateway] 02:45:00 info: Replay gateway for run x bound to ...", 1.0);
@@ -17,10 +17,13 @@ public sealed class E2ePhasesTests
         phases.Observe("[learner] updates    3000 | env steps    4000 | 80 upd/s | 160 steps/s | workers 2 | fill 4000 | stale 3/9 | eval -180.2 | alpha 0.300", 20.0);
         phases.Observe("[learner] updates    3100 | env steps    4100 | 80 upd/s | 160 steps/s | workers 2 | fill 4100 | stale 3/9 | eval -150.0 | alpha 0.300", 21.0);
         phases.Observe("[learner] final deterministic evaluation over 10 episodes: mean -160.0 std 80.0", 22.0);
+        phases.Observe("[local] final deterministic evaluation over 10 episodes: mean -160.0 std 80.0", 23.5);
+        phases.Observe("[local] run directory: runs/x", 23.6);
 
         Assert.Equal(2.5, phases.LearnerReady);
         Assert.Equal(20.0, phases.TargetReached);
         Assert.Equal(22.0, phases.FinalEvaluation);
+        Assert.Equal(23.6, phases.ChildrenStopped);
     }
 
     [Fact]

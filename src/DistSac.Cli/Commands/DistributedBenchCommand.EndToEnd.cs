@@ -56,9 +56,10 @@ public static partial class DistributedBenchCommand
             var outcome = ReadMetrics(Path.Combine(root, runId, "metrics.jsonl"));
             Print(new
             {
-                Benchmark = "e2e", Value = S(phases.TargetReached), Unit = "s (command to an evaluation >= target)", outcome.Reached, outcome.EnvSteps, outcome.Updates,
+                Benchmark = "e2e", Value = S(phases.TargetReached), Unit = "s", outcome.Reached, outcome.EnvSteps, outcome.Updates,
                 StartupS = S(phases.LearnerReady), LearnerToTargetS = S(phases.TargetReached - phases.LearnerReady), LearnerTimeS = outcome.LearnerTimeS,
                 FinalEvaluationS = S(phases.FinalEvaluation - phases.TargetReached), ShutdownS = S(wall - (phases.FinalEvaluation ?? phases.TargetReached)),
+                StopChildrenS = S(phases.ChildrenStopped - phases.FinalEvaluation), PlotAndExitS = S(wall - phases.ChildrenStopped),
                 WallS = Math.Round(wall, 1), outcome.FinalEval, outcome.Evaluations, TargetReturn, Workers = w, Shards = s, Seed = runSeed,
                 Steps = budget, TimedOut = timedOut, ChildExitCode = exitCode, Cores = Environment.ProcessorCount, Date = Today(),
             });

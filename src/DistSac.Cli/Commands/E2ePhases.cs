@@ -5,7 +5,8 @@ namespace DistSac.Cli.Commands;
 /// <summary>
 /// When the milestones of a `distsac local` run showed up in its merged output, in seconds since the command started:
 /// the learner ready (start-up done: processes, Redis, TorchSharp, JIT of the start), the first learner metrics line
-/// whose deterministic evaluation reaches the target, and the learner's end-of-run evaluation. Fed one line at a time
+/// whose deterministic evaluation reaches the target, the learner's end-of-run evaluation, and `local` done stopping its
+/// children (its "run directory:" line; the learning-curve plot follows). Fed one line at a time
 /// from the child's output thread; read after the child exited.
 /// </summary>
 public sealed class E2ePhases(double targetReturn)
@@ -16,9 +17,11 @@ public sealed class E2ePhases(double targetReturn)
     public double? LearnerReady { get; private set; }
     public double? TargetReached { get; private set; }
     public double? FinalEvaluation { get; private set; }
+    public double? ChildrenStopped { get; private set; }
 
     public void Observe(string line, double seconds)
     {
+        if (ChildrenStopped is null && line.StartsWith("[local] run directory:", StringComparison.Ordinal)) ChildrenStopped = seconds;
         if (!line.StartsWith(LearnerPrefix, StringComparison.Ordinal)) return;
         if (LearnerReady is null && line.Contains("Learner ready", StringComparison.Ordinal)) LearnerReady = seconds;
         else if (TargetReached is null && EvalReturn(line) is { } eval && eval >= targetReturn) TargetReached = seconds;
