@@ -51,7 +51,8 @@ bench worker worker
 bench sample sample
 bench sample-2 sample --shards 2
 bench ingest ingest
-bench gateway-idle gateway-idle
+# The second line re-measures a gateway with the runtime defaults that Directory.Build.props overrides (before/after in one run).
+bench gateway-idle gateway-idle --compare-env DOTNET_TieredPGO=1,DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=70
 bench local local --threads "$(nproc)"
 bench scale scale --workers-list 1,2,4,8,16,32 --step-cost-us 125 --envs-per-worker 8 --step-cost-mode sleep --seconds 8 --warm-up-seconds 5 --plot "$repo/artifacts/bench-scale.png"
 if (( with_e2e )); then

@@ -8,7 +8,10 @@ namespace DistSac.Cli.Commands;
 
 /// <summary>
 /// `distsac bench e2e`: the built `distsac local` as a child process until a deterministic evaluation reaches -200,
-/// timed from outside (wall clock of the child), with the env steps read back from the run's metrics.jsonl.
+/// timed from outside: the value is the wall clock from the command to the learner's metrics line whose evaluation
+/// reaches the target (issue 11 goal 5); start-up (command to "Learner ready": processes, JIT, Redis, TorchSharp),
+/// the learner's part, the end-of-run evaluation and the shutdown are reported separately, from the times the child's
+/// output lines arrived. Env steps are read back from the run's metrics.jsonl.
 /// </summary>
 public static partial class DistributedBenchCommand
 {
@@ -40,9 +43,10 @@ public static partial class DistributedBenchCommand
             double wall;
             int? exitCode;
             bool timedOut;
+            var phases = new E2ePhases(TargetReturn);
             try
             {
-                (wall, exitCode, timedOut) = await RunLocalAsync(self, args, Path.Combine(root, "local.log"), timeout, ct);
+                (wall, exitCode, timedOut) = await RunLocalAsync(self, args, Path.Combine(root, "local.log"), timeout, ct, phases);
             }
             catch (OperationCanceledException)
             {
@@ -52,8 +56,11 @@ public static partial class DistributedBenchCommand
             var outcome = ReadMetrics(Path.Combine(root, runId, "metrics.jsonl"));
             Print(new
             {
-                Benchmark = "e2e", Value = Math.Round(wall, 1), Unit = "s", outcome.Reached, outcome.EnvSteps, outcome.Updates,
-                LearnerTimeS = outcome.LearnerTimeS, outcome.FinalEval, outcome.Evaluations, TargetReturn, Workers = w, Shards = s, Seed = runSeed,
+                Benchmark = "e2e", Value = S(phases.TargetReached), Unit = "s", outcome.Reached, outcome.EnvSteps, outcome.Updates,
+                StartupS = S(phases.LearnerReady), LearnerToTargetS = S(phases.TargetReached - phases.LearnerReady), LearnerTimeS = outcome.LearnerTimeS,
+                FinalEvaluationS = S(phases.FinalEvaluation - phases.TargetReached), ShutdownS = S(wall - (phases.FinalEvaluation ?? phases.TargetReached)),
+                StopChildrenS = S(phases.ChildrenStopped - phases.FinalEvaluation), PlotAndExitS = S(wall - phases.ChildrenStopped),
+                WallS = Math.Round(wall, 1), outcome.FinalEval, outcome.Evaluations, TargetReturn, Workers = w, Shards = s, Seed = runSeed,
                 Steps = budget, TimedOut = timedOut, ChildExitCode = exitCode, Cores = Environment.ProcessorCount, Date = Today(),
             });
             if (outcome.Reached) TryDelete(root);
@@ -64,13 +71,18 @@ public static partial class DistributedBenchCommand
     }
 
     /// <summary>Runs `local` with its output on stderr; on timeout or Ctrl-C it gets SIGTERM and time to stop its children.</summary>
+    /// <param name="phases">Sees every output line with the seconds since the command started; null: none.</param>
     private static async Task<(double WallSeconds, int? ExitCode, bool TimedOut)> RunLocalAsync(
-        string self, string[] args, string logPath, TimeSpan timeout, CancellationToken ct)
+        string self, string[] args, string logPath, TimeSpan timeout, CancellationToken ct, E2ePhases? phases = null)
     {
         // The spawner's thread must outlive the child (its exit would SIGKILL it), so it is disposed after the child.
         using var spawner = new ProcessSpawner();
         long started = Stopwatch.GetTimestamp();
-        var child = await spawner.StartAsync("local", self, args, new Dictionary<string, string>(), logPath, (_, line) => Console.Error.WriteLine(line));
+        var child = await spawner.StartAsync("local", self, args, new Dictionary<string, string>(), logPath, (_, line) =>
+        {
+            phases?.Observe(line, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            Console.Error.WriteLine(line);
+        });
         bool timedOut = false;
         try
         {
@@ -96,6 +108,8 @@ public static partial class DistributedBenchCommand
         await child.DisposeAsync();
         return (wall, exitCode, timedOut);
     }
+
+    private static double? S(double? seconds) => seconds is { } v ? Math.Round(v, 1) : null;
 
     private sealed record E2eOutcome(bool Reached, long? EnvSteps, long? Updates, double? LearnerTimeS, double? FinalEval, int Evaluations);
 

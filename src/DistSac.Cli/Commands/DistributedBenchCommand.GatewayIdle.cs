@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using DistSac.Cli.Local;
@@ -14,21 +13,27 @@ using Grpc.Core;
 namespace DistSac.Cli.Commands;
 
 /// <summary>
-/// `distsac bench gateway-idle`: what a gateway (its own `distsac replay` process, CPU from /proc) costs while the rate
-/// limiter holds every push and the learner is idle, and while it ingests a paced ~1k transitions/s with this process
-/// playing a learner that publishes its progress every 25 ms (a learner at ~1k updates/s publishing every 25 updates).
+/// `distsac bench gateway-idle`: what a gateway (its own `distsac replay` process, CPU from /proc) costs at three loads,
+/// each measured after an untimed warm-up so tiered JIT recompilation has settled: ingesting a paced ~1k transitions/s
+/// with this process playing a learner that publishes its progress every 25 ms (a learner at ~1k updates/s publishing
+/// every 25 updates); every push held by the rate limiter with the learner idle; and no client at all. It also reports
+/// the CPU the gateway spent starting (process, JIT, Redis) and during the warm-up. With --compare-env the whole
+/// measurement is repeated on a second gateway started with extra environment variables (e.g. the runtime knobs
+/// before a change), so both configurations are measured in one invocation on the same load.
 /// </summary>
 public static partial class DistributedBenchCommand
 {
     private static Command GatewayIdle()
     {
         var clients = Opt("--clients", 8, "Concurrent gRPC clients, each a worker id with one push at a time.");
-        var seconds = Opt("--seconds", 10.0, "Timed duration of each of the two phases.");
+        var seconds = Opt("--seconds", 10.0, "Timed duration of each of the three phases.");
+        var warmUp = Opt("--warm-up-seconds", 15.0, "Untimed ingest first, so the JIT's tiered recompilation is over before anything is timed.");
         var rate = Opt("--rate", 1000.0, "Transitions/s offered in the ingest phase, over all clients.");
         var batch = Opt("--batch", 50, "Transitions per push.");
-        var command = new Command("gateway-idle", "Gateway CPU (cores) with every push held and the learner idle, then while ingesting ~1k transitions/s.")
+        var compare = Opt("--compare-env", "", "Comma-separated NAME=VALUE pairs: measure a second gateway started with these variables too (e.g. DOTNET_TieredPGO=1).");
+        var command = new Command("gateway-idle", "Gateway CPU (cores) ingesting ~1k transitions/s, with every push held, and with no client; start-up and warm-up CPU too.")
         {
-            clients, seconds, rate, batch,
+            clients, seconds, warmUp, rate, batch, compare,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -36,85 +41,141 @@ public static partial class DistributedBenchCommand
             if (b < 1 || b > ProtocolLimits.MaxBatchTransitions) throw new ArgumentException($"--batch must be in [1, {ProtocolLimits.MaxBatchTransitions}] (got {b}).");
             double offered = parse.GetValue(rate);
             if (!(offered > 0) || double.IsInfinity(offered)) throw new ArgumentException($"--rate must be > 0 (got {offered}).");
-            var duration = Seconds(parse.GetValue(seconds), "--seconds");
-            var self = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find the distsac executable's path.");
+            var load = new IdleLoad(n, b, offered, Seconds(parse.GetValue(seconds), "--seconds"), TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(warmUp))));
+            var compareEnv = ParseEnvPairs(parse.GetValue(compare) ?? "", "--compare-env");
 
             await using var redis = new RedisLauncher();
             var servers = await redis.StartAsync(1, ct);
-            // This connection plays the learner: it creates the run and, in the ingest phase, publishes progress.
-            await using var learner = await CreateRunAsync("bench-idle", servers, 1_000_000, ct);
-            using var spawner = new ProcessSpawner();
-            int port = FreeLoopbackPort();
-            var env = new Dictionary<string, string>
+            var configurations = compareEnv.Count == 0
+                ? new[] { ("shipped", new Dictionary<string, string>()) }
+                : [("shipped", new Dictionary<string, string>()), (string.Join(',', compareEnv.Select(kv => $"{kv.Key}={kv.Value}")), compareEnv)];
+            foreach (var (name, extra) in configurations)
             {
-                ["DISTSAC_REPLAY__RUNID"] = learner.Options.RunId,
-                ["DISTSAC_REPLAY__SHARDS__0"] = servers[0].Endpoint,
-                ["DISTSAC_REPLAY__CAPACITYPERSHARD"] = "1000000",
-                ["DISTSAC_GATEWAY__LISTEN"] = $"http://127.0.0.1:{port}",
-                // Ratio 1, no free allowance, tolerance 1: with no learner progress every push after the first is held.
-                ["DISTSAC_GATEWAY__RATELIMIT"] = "1",
-                ["DISTSAC_GATEWAY__RATELIMITMINTRANSITIONS"] = "0",
-                ["DISTSAC_GATEWAY__RATELIMITTOLERANCE"] = "1",
-                ["DISTSAC_GATEWAY__STATUSLOGINTERVALMS"] = "0",
-            };
-            var log = Path.Combine(Path.GetTempPath(), $"distsac-bench-idle-{learner.Options.RunId}.log");
-            await using var gateway = await spawner.StartAsync("gateway", self, ["replay"], env, log, (_, _) => { });
-            var address = new Uri($"http://127.0.0.1:{port}");
-            var records = UnsafeByteOperations.UnsafeWrap(ReplayBenchmarks.RandomRecords(learner.Metadata!, b, seed: 5));
-            var interval = TimeSpan.FromSeconds(n * b / offered);
-            var counters = new PushCounters();
-            using var stop = new CancellationTokenSource();
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, stop.Token);
-            string tag = Guid.NewGuid().ToString("N")[..8];
-            var loops = new Task[n];
-            for (int i = 0; i < n; i++)
-            {
-                string workerId = $"idle-{tag}-{i}";
-                loops[i] = Task.Run(() => PacedPushLoopAsync(address, workerId, records, interval, counters, linked.Token), ct);
-            }
-            try
-            {
-                // Ingest first, so the gateway's JIT has settled before the held phase measures what idling costs.
-                Say($"gateway-idle: {n} clients -> gateway pid {gateway.Pid}; phase 1: ~{offered:F0} transitions/s offered, learner progress every 25 ms");
-                using var learnerStop = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
-                var publishing = Task.Run(() => PlayLearnerAsync(learner, counters, learnerStop.Token), ct);
-                await Task.Delay(TimeSpan.FromSeconds(3), ct);
-                long acked0 = Interlocked.Read(ref counters.Acked);
-                var ingest = new GatewayCpuMeter(gateway.Pid, servers[0].Pid);
-                await Task.Delay(duration, ct);
-                var ingestCpu = ingest.Stop();
-                double ingested = (Interlocked.Read(ref counters.Acked) - acked0) / ingestCpu.WallSeconds;
-
-                Say("gateway-idle: phase 2: the learner stops publishing; every push is held");
-                await learnerStop.CancelAsync();
-                await publishing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                await Task.Delay(TimeSpan.FromSeconds(2), ct); // the learner's last allowance is used up, the rest held
-                long pushes0 = Interlocked.Read(ref counters.Pushes);
-                var held = new GatewayCpuMeter(gateway.Pid, servers[0].Pid);
-                await Task.Delay(duration, ct);
-                var heldCpu = held.Stop();
-                long pushedWhileHeld = Interlocked.Read(ref counters.Pushes) - pushes0;
-
+                var r = await MeasureGatewayAsync(servers, load, extra, ct);
                 Print(new
                 {
-                    Benchmark = "gateway-idle", Value = Round(heldCpu.Gateway), Unit = "cores",
-                    HeldGatewayCpuCores = Round(heldCpu.Gateway), HeldRedisCpuCores = Round(heldCpu.Redis), HeldClients = n, PushesAnsweredWhileHeld = pushedWhileHeld,
-                    IngestGatewayCpuCores = Round(ingestCpu.Gateway), IngestRedisCpuCores = Round(ingestCpu.Redis),
-                    IngestTransitionsPerS = Math.Round(ingested, 1), OfferedTransitionsPerS = offered, Batch = b,
-                    Seconds = duration.TotalSeconds, Cores = Environment.ProcessorCount, Date = Today(),
+                    Benchmark = "gateway-idle", Value = Cores3(r.Held.Gateway), Unit = "cores", GatewayEnv = name,
+                    IngestGatewayCpuCores = Cores3(r.Ingest.Gateway), HeldGatewayCpuCores = Cores3(r.Held.Gateway), NoClientGatewayCpuCores = Cores3(r.NoClient.Gateway),
+                    IngestRedisCpuCores = Cores3(r.Ingest.Redis), HeldRedisCpuCores = Cores3(r.Held.Redis), NoClientRedisCpuCores = Cores3(r.NoClient.Redis),
+                    StartupGatewayCpuS = Round(r.StartupCpuSeconds), WarmUpGatewayCpuCores = Cores3(r.WarmUp.Gateway),
+                    IngestTransitionsPerS = Math.Round(r.IngestedPerSecond, 1), OfferedTransitionsPerS = offered, Batch = b, HeldClients = n,
+                    PushesAnsweredWhileHeld = r.PushesWhileHeld, Seconds = load.Duration.TotalSeconds, WarmUpSeconds = load.WarmUp.TotalSeconds,
+                    Cores = Environment.ProcessorCount, Date = Today(),
                 });
-                return 0;
             }
-            finally
-            {
-                await stop.CancelAsync();
-                foreach (var loop in loops) await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                await gateway.StopAsync(TimeSpan.FromSeconds(10));
-                TryDeleteFile(log);
-            }
+            return 0;
         });
         return command;
     }
+
+    private static readonly TimeSpan HeldSettle = TimeSpan.FromSeconds(6);
+
+    private sealed record IdleLoad(int Clients, int Batch, double Offered, TimeSpan Duration, TimeSpan WarmUp);
+
+    private sealed record IdleResult(double StartupCpuSeconds, ProcessCpu WarmUp, ProcessCpu Ingest, double IngestedPerSecond, ProcessCpu Held,
+        long PushesWhileHeld, ProcessCpu NoClient);
+
+    /// <summary>One gateway process through start-up, warm-up and the three timed phases.</summary>
+    private static async Task<IdleResult> MeasureGatewayAsync(IReadOnlyList<RedisLauncher.Server> servers, IdleLoad load,
+        IReadOnlyDictionary<string, string> extraEnv, CancellationToken ct)
+    {
+        var self = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find the distsac executable's path.");
+        // This connection plays the learner: it creates the run and, in the ingest phase, publishes progress.
+        await using var learner = await CreateRunAsync("bench-idle", servers, 1_000_000, ct);
+        using var spawner = new ProcessSpawner();
+        int port = FreeLoopbackPort();
+        var env = new Dictionary<string, string>(extraEnv)
+        {
+            ["DISTSAC_REPLAY__RUNID"] = learner.Options.RunId,
+            ["DISTSAC_REPLAY__SHARDS__0"] = servers[0].Endpoint,
+            ["DISTSAC_REPLAY__CAPACITYPERSHARD"] = "1000000",
+            ["DISTSAC_GATEWAY__LISTEN"] = $"http://127.0.0.1:{port}",
+            // Ratio 1, no free allowance, tolerance 1: with no learner progress every push after the first is held.
+            ["DISTSAC_GATEWAY__RATELIMIT"] = "1",
+            ["DISTSAC_GATEWAY__RATELIMITMINTRANSITIONS"] = "0",
+            ["DISTSAC_GATEWAY__RATELIMITTOLERANCE"] = "1",
+            ["DISTSAC_GATEWAY__STATUSLOGINTERVALMS"] = "0",
+        };
+        var log = Path.Combine(Path.GetTempPath(), $"distsac-bench-idle-{learner.Options.RunId}.log");
+        await using var gateway = await spawner.StartAsync("gateway", self, ["replay"], env, log, (_, _) => { });
+        var address = new Uri($"http://127.0.0.1:{port}");
+        var records = UnsafeByteOperations.UnsafeWrap(ReplayBenchmarks.RandomRecords(learner.Metadata!, load.Batch, seed: 5));
+        var interval = TimeSpan.FromSeconds(load.Clients * load.Batch / load.Offered);
+        var counters = new PushCounters();
+        using var stop = new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, stop.Token);
+        string tag = Guid.NewGuid().ToString("N")[..8];
+        var loops = new Task[load.Clients];
+        for (int i = 0; i < load.Clients; i++)
+        {
+            string workerId = $"idle-{tag}-{i}";
+            loops[i] = Task.Run(() => PacedPushLoopAsync(address, workerId, records, interval, counters, linked.Token), ct);
+        }
+        try
+        {
+            Say($"gateway-idle [{Describe(extraEnv)}]: {load.Clients} clients -> gateway pid {gateway.Pid}; ~{load.Offered:F0} transitions/s offered, learner progress every 25 ms");
+            using var learnerStop = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
+            var publishing = Task.Run(() => PlayLearnerAsync(learner, counters, learnerStop.Token), ct);
+            while (Interlocked.Read(ref counters.Pushes) < load.Clients) await Task.Delay(20, ct); // every client got its RunInfo and pushed once
+            double startup = ProcessCpuTime.Seconds(gateway.Pid);
+            var warm = new GatewayCpuMeter(gateway.Pid, servers[0].Pid);
+            await Task.Delay(load.WarmUp, ct);
+            var warmCpu = warm.Stop();
+
+            long acked0 = Interlocked.Read(ref counters.Acked);
+            var ingest = new GatewayCpuMeter(gateway.Pid, servers[0].Pid);
+            await Task.Delay(load.Duration, ct);
+            var ingestCpu = ingest.Stop();
+            double ingested = (Interlocked.Read(ref counters.Acked) - acked0) / ingestCpu.WallSeconds;
+
+            Say("gateway-idle: the learner stops publishing; every push is held");
+            await learnerStop.CancelAsync();
+            await publishing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // The learner's last allowance is used up within ~1 s; the rest settles the newly hot hold path's tiered JIT
+            // (8 wake-ups/s reach the 30-call threshold in ~4 s), so the window measures holding, not compiling.
+            await Task.Delay(HeldSettle, ct);
+            long pushes0 = Interlocked.Read(ref counters.Pushes);
+            var held = new GatewayCpuMeter(gateway.Pid, servers[0].Pid);
+            await Task.Delay(load.Duration, ct);
+            var heldCpu = held.Stop();
+            long pushedWhileHeld = Interlocked.Read(ref counters.Pushes) - pushes0;
+
+            Say("gateway-idle: the clients hang up; nothing is connected");
+            await stop.CancelAsync();
+            foreach (var loop in loops) await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await Task.Delay(TimeSpan.FromSeconds(2), ct); // cancelled calls and closed connections are cleaned up
+            var none = new GatewayCpuMeter(gateway.Pid, servers[0].Pid);
+            await Task.Delay(load.Duration, ct);
+            var noClientCpu = none.Stop();
+            return new IdleResult(startup, warmCpu, ingestCpu, ingested, heldCpu, pushedWhileHeld, noClientCpu);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            foreach (var loop in loops) await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await gateway.StopAsync(TimeSpan.FromSeconds(10));
+            TryDeleteFile(log);
+        }
+    }
+
+    /// <summary>NAME=VALUE pairs separated by commas; an empty string is none.</summary>
+    private static Dictionary<string, string> ParseEnvPairs(string text, string flag)
+    {
+        var pairs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int eq = part.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0) throw new ArgumentException($"{flag}: '{part}' is not NAME=VALUE (e.g. {flag} DOTNET_TieredPGO=1,DOTNET_TieredCompilation=1).");
+            pairs[part[..eq]] = part[(eq + 1)..];
+        }
+        return pairs;
+    }
+
+    /// <summary>Cores to three decimals: the bars (0.01, 0.03) need more than the usual two; NaN (unreadable) becomes null.</summary>
+    private static double? Cores3(double value) => double.IsFinite(value) ? Math.Round(value, 3) : null;
+
+    private static string Describe(IReadOnlyDictionary<string, string> env) =>
+        env.Count == 0 ? "shipped" : string.Join(',', env.Select(kv => $"{kv.Key}={kv.Value}"));
 
     /// <summary>One worker's pushes, one at a time, started no faster than every <paramref name="interval"/>; held pushes simply wait.</summary>
     private static async Task PacedPushLoopAsync(Uri address, string workerId, ByteString records, TimeSpan interval, PushCounters counters, CancellationToken ct)
