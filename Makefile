@@ -14,7 +14,7 @@ help:
 	@echo "make run            train Pendulum-v1 with the embedded defaults (installs what is missing first)"
 	@echo "make test           unit and integration tests (< 20 min on 2 cores)"
 	@echo "make test-learning  learning-quality runs (several seeds; long)"
-	@echo "make test-cluster   the tls and persistent overlays run as real processes in network namespaces (root; ~4 min)"
+	@echo "make test-cluster   the tls and persistent overlays as processes in network namespaces and on the images (root; ~6 min)"
 	@echo "make test-faults    seeded kills/restarts of every role, a corrupt checkpoint, a fuzzer; audits Redis (~2 min)"
 	@echo "make test-images    builds the images (podman without Docker) and runs them as containers (root; ~5 min, ~1 min when built)"
 	@echo "make bench          all benchmarks, one JSON line each"
@@ -44,10 +44,10 @@ test-learning: build
 	@$(DOTNET) test DistSac.sln -c $(CONFIG) --no-build --filter "Category=Learning" --logger "console;verbosity=normal" 2>&1 | tee /tmp/distsac-test-learning.log || true
 	@bash .ci/summarize-tests.sh /tmp/distsac-test-learning.log
 
-# Publishes like the images (deploy/docker/publish.sh), then runs the rendered cpu overlay as pods in network
-# namespaces: needs root (ip netns, setpriv).
+# The rendered overlays as pods: host processes in network namespaces (the tls and persistent scenarios) and the built
+# images as podman pods (`podman kube play`; builds the images like `make images`, reused when unchanged). Needs root.
 test-cluster: build
-	@DISTSAC_DEPS_CLUSTER=1 bash deploy/host/install-deps.sh
+	@DISTSAC_DEPS_CLUSTER=1 DISTSAC_DEPS_IMAGES=1 bash deploy/host/install-deps.sh
 	@echo "[make] cluster-shaped run (Category=Cluster)"
 	@$(DOTNET) test DistSac.sln -c $(CONFIG) --no-build --filter "Category=Cluster" --logger "console;verbosity=detailed" 2>&1 | tee /tmp/distsac-test-cluster.log || true
 	@bash .ci/summarize-tests.sh /tmp/distsac-test-cluster.log
