@@ -33,7 +33,7 @@ public readonly record struct PushOutcome(PushStatus Status, int Stored, long To
 /// layout and the worker registry (no I/O for a malformed batch), waits for the rate limiter, stores the batch in
 /// one atomic idempotent insert, then reports the run-wide count and the latest weights version.
 /// </summary>
-public sealed class PushHandler(
+public sealed partial class PushHandler(
     ShardedReplay replay, RunInfoProvider runs, WorkerRegistry workers, InsertAdmission admission,
     ReplayProgressMonitor progress, WeightsFanOut weights, GatewayCounters counters, ILogger<PushHandler> logger)
 {
@@ -76,7 +76,7 @@ public sealed class PushHandler(
             catch (ReplaySequenceException e)
             {
                 counters.Reject();
-                logger.LogDebug("Push {Worker}/{Incarnation}/{Sequence} refused: {Error}", workerId, incarnation, sequence, e.Message);
+                LogRefused(logger, workerId, incarnation, sequence, e.Message);
                 return new PushOutcome(PushStatus.OutOfOrder, 0, 0, weights.LatestVersion, e.Message);
             }
             stored = result.Stored;
@@ -93,14 +93,14 @@ public sealed class PushHandler(
         {
             // Only an explicit lane may move to another shard; a legacy push is bound to sequence mod S anyway.
             counters.Unreachable();
-            logger.LogDebug("Push {Worker}/{Sequence} to shard {Shard} not sent: {Error}", workerId, sequence, shard, e.Message);
+            LogNotSent(logger, workerId, sequence, shard.Value, e.Message);
             return new PushOutcome(PushStatus.NotStored, 0, 0, weights.LatestVersion,
                 $"{e.Message}. The batch was certainly not stored: send it again, on this or another shard.");
         }
         catch (Exception e) when (RedisFailure.IsTransient(e))
         {
             counters.Unreachable();
-            logger.LogDebug("Push {Worker}/{Sequence} failed: Redis unavailable ({Error})", workerId, sequence, e.Message);
+            LogUnavailable(logger, workerId, sequence, e.Message);
             return new PushOutcome(PushStatus.Unavailable, 0, 0, weights.LatestVersion,
                 $"replay storage (Redis) is unavailable: {e.Message}. Retry with the same sequence; a stored batch is not stored twice.");
         }
@@ -127,8 +127,20 @@ public sealed class PushHandler(
     {
         counters.Reject();
         // The id may be the reason for the rejection: escaped, so no control character reaches a log line.
-        if (logger.IsEnabled(LogLevel.Debug))
-            logger.LogDebug("Push {Worker}/{Sequence} rejected: {Error}", PushValidator.Escape(workerId ?? ""), sequence, error);
+        if (logger.IsEnabled(LogLevel.Debug)) LogRejected(logger, PushValidator.Escape(workerId ?? ""), sequence, error);
         return new PushOutcome(PushStatus.Invalid, 0, 0, weights.LatestVersion, error);
     }
+
+    // Source-generated: these run per refused push, so a disabled level must cost no boxing and no argument array.
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Push {Worker}/{Incarnation}/{Sequence} refused: {Error}")]
+    private static partial void LogRefused(ILogger logger, string worker, long incarnation, long sequence, string error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Push {Worker}/{Sequence} to shard {Shard} not sent: {Error}")]
+    private static partial void LogNotSent(ILogger logger, string worker, long sequence, uint shard, string error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Push {Worker}/{Sequence} failed: Redis unavailable ({Error})")]
+    private static partial void LogUnavailable(ILogger logger, string worker, long sequence, string error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Push {Worker}/{Sequence} rejected: {Error}")]
+    private static partial void LogRejected(ILogger logger, string worker, long sequence, string error);
 }
