@@ -13,7 +13,7 @@ public class LearnerOptionsTests
     public void An_unknown_sampling_mode_names_the_setting_and_the_choices()
     {
         var error = Assert.Throws<ValidationException>(() => new LearnerOptions { Sampling = "Mirror " }.Validate());
-        Assert.Contains("Learner:Sampling is 'Mirror '", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Learner:Sampling = 'Mirror ' is invalid", error.Message, StringComparison.Ordinal);
         Assert.Contains("mirror", error.Message, StringComparison.Ordinal);
         Assert.Contains("redis", error.Message, StringComparison.Ordinal);
     }
