@@ -55,7 +55,7 @@ public class AotWorkerTests
     {
         string worker = await AotWorker.PathAsync();
 
-        var (exitCode, output) = await RunAsync(worker, ["--envs", "0"], []);
+        var (exitCode, output) = await RunAsync(worker, ["--envs", "0"], new Dictionary<string, string>());
 
         Assert.Equal(2, exitCode);
         Assert.Contains("Worker:Envs", output, StringComparison.Ordinal);
