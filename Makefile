@@ -8,7 +8,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: help deps restore build run train test test-learning test-cluster test-faults test-images bench soak images clean
+.PHONY: help deps restore build run train test test-learning test-cluster test-faults test-images test-aot bench soak images clean
 
 help:
 	@echo "make run            train Pendulum-v1 with the embedded defaults (installs what is missing first)"
@@ -16,6 +16,7 @@ help:
 	@echo "make test-learning  learning-quality runs (several seeds; long)"
 	@echo "make test-cluster   the tls and persistent overlays as processes in network namespaces and on the images (root; ~6 min)"
 	@echo "make test-faults    seeded kills/restarts of every role, a corrupt checkpoint, a fuzzer; audits Redis (~2 min)"
+	@echo "make test-aot       publishes the Native AOT worker (distsac-worker) and runs it against a gateway and Redis (~5 min)"
 	@echo "make test-images    builds the images (podman without Docker) and runs them as containers (root; ~5 min, ~1 min when built)"
 	@echo "make bench          all benchmarks, one JSON line each"
 	@echo "make soak           200k learner updates under distsac local on a fully loaded machine (~45 min; by hand)"
@@ -35,8 +36,8 @@ run: build
 	@$(DISTSAC) local --env Pendulum-v1 --workers 2 --shards 1 --seed 0
 
 test: build
-	@echo "[make] dotnet test (excluding Category=Learning, Category=Cluster, Category=Faults and Category=Images)"
-	@$(DOTNET) test DistSac.sln -c $(CONFIG) --no-build --filter "Category!=Learning&Category!=Cluster&Category!=Faults&Category!=Images" --logger "console;verbosity=normal" 2>&1 | tee /tmp/distsac-test.log || true
+	@echo "[make] dotnet test (excluding Category=Learning, Category=Cluster, Category=Faults, Category=Images and Category=Aot)"
+	@$(DOTNET) test DistSac.sln -c $(CONFIG) --no-build --filter "Category!=Learning&Category!=Cluster&Category!=Faults&Category!=Images&Category!=Aot" --logger "console;verbosity=normal" 2>&1 | tee /tmp/distsac-test.log || true
 	@bash .ci/summarize-tests.sh /tmp/distsac-test.log
 
 test-learning: build
@@ -73,6 +74,12 @@ TAG ?= 0.1.0
 images:
 	@DISTSAC_DEPS_IMAGES=1 bash deploy/host/install-deps.sh
 	@bash deploy/docker/build-images.sh $(REGISTRY) $(TAG)
+
+# The Native AOT worker: deploy/docker/publish.sh aot-worker (minutes), then a rollout against a real gateway and Redis.
+test-aot: build
+	@echo "[make] Native AOT worker (Category=Aot)"
+	@$(DOTNET) test tests/DistSac.Aot.Tests -c $(CONFIG) --no-build --filter "Category=Aot" --logger "console;verbosity=normal" 2>&1 | tee /tmp/distsac-test-aot.log || true
+	@bash .ci/summarize-tests.sh /tmp/distsac-test-aot.log
 
 # The images run as containers (tests/DistSac.Images.Tests): builds them like `make images` (reused when their inputs
 # did not change), then runs them with podman on a network the test creates. Needs root.

@@ -21,6 +21,7 @@ TAG="${2:-0.1.0}"
 SLIM="$REGISTRY/distsac:$TAG"
 LEARNER="$REGISTRY/distsac-learner:$TAG"
 GPU="$REGISTRY/distsac-learner-gpu:$TAG"
+WORKER_AOT="$REGISTRY/distsac-worker:$TAG"
 
 engine="${DISTSAC_IMAGES_ENGINE:-}"
 if [[ -z "$engine" ]]; then
@@ -36,6 +37,7 @@ if [[ "$engine" == docker ]]; then
   echo "[images] docker: building $SLIM, $LEARNER, $GPU"
   docker build -f deploy/docker/Dockerfile --target slim    -t "$SLIM" .
   docker build -f deploy/docker/Dockerfile --target learner -t "$LEARNER" .
+  docker build -f deploy/docker/Dockerfile --target worker-aot -t "$WORKER_AOT" .
   docker build -f deploy/docker/Dockerfile.gpu              -t "$GPU" .
   exit 0
 fi
@@ -65,25 +67,27 @@ else
 fi
 
 inputs="$(inputs_hash "$base")"
-if [[ "${DISTSAC_IMAGES_FORCE:-0}" != "1" && "$(image_inputs "$SLIM")" == "$inputs" && "$(image_inputs "$LEARNER")" == "$inputs" ]]; then
-  echo "[images] $SLIM and $LEARNER are up to date (inputs $inputs)"
+if [[ "${DISTSAC_IMAGES_FORCE:-0}" != "1" && "$(image_inputs "$SLIM")" == "$inputs" && "$(image_inputs "$LEARNER")" == "$inputs" \
+      && "$(image_inputs "$WORKER_AOT")" == "$inputs" ]]; then
+  echo "[images] $SLIM, $LEARNER and $WORKER_AOT are up to date (inputs $inputs)"
   exit 0
 fi
 
 context="$(mktemp -d /var/tmp/distsac-image-context.XXXXXX)"
 trap 'rm -rf "$context"' EXIT
 started=$SECONDS
-echo "[images] publishing on the host: deploy/docker/publish.sh image-slim, image-learner"
+echo "[images] publishing on the host: deploy/docker/publish.sh image-slim, image-learner, aot-worker"
 bash deploy/docker/publish.sh image-slim "$context/slim"
 bash deploy/docker/publish.sh image-learner "$context/learner" cpu
+bash deploy/docker/publish.sh aot-worker "$context/aot-worker"
 echo "[images] published in $((SECONDS - started)) s"
 
-for target in slim learner; do
-  name="$SLIM"; [[ "$target" == learner ]] && name="$LEARNER"
+for target in slim learner worker-aot; do
+  name="$SLIM"; [[ "$target" == learner ]] && name="$LEARNER"; [[ "$target" == worker-aot ]] && name="$WORKER_AOT"
   previous="$(podman image inspect --format '{{.Id}}' "$name" 2>/dev/null || true)"
   echo "[images] podman build --target $target -t $name"
   podman build --quiet --layers=false -f deploy/docker/Dockerfile --target "$target" \
-    --build-arg PUBLISH_FROM=context --build-arg SLIM_BASE="$base" --build-arg LEARNER_BASE="$base" \
+    --build-arg PUBLISH_FROM=context --build-arg SLIM_BASE="$base" --build-arg LEARNER_BASE="$base" --build-arg AOT_BASE="$base" \
     --label distsac.inputs="$inputs" -t "$name" "$context" >/dev/null
   echo "[images] $name: $(podman image inspect --format '{{.Size}}' "$name" | awk '{printf "%.1f MB", $1 / 1e6}')"
   # The earlier build of this tag, now untagged (kept if something still uses it).

@@ -3,6 +3,9 @@
 # (tests/DistSac.Cluster.Tests, `make test-cluster`), so what runs here is what the images hold.
 #
 #   deploy/docker/publish.sh publish OUT [cpu|cuda]   dotnet publish of `distsac` into OUT (framework-dependent, linux-x64)
+#   deploy/docker/publish.sh aot-worker OUT           the worker image's /app: distsac-worker (src/DistSac.Worker.Host)
+#                                                     as Native AOT, one executable without a .NET runtime or libtorch;
+#                                                     trim/AOT warnings are errors (needs clang or gcc)
 #   deploy/docker/publish.sh strip-torch OUT          delete the native libtorch libraries from OUT: the slim image
 #                                                     (worker, gateway, eval), which never loads torch
 #   deploy/docker/publish.sh image-learner OUT [cpu|cuda]
@@ -12,7 +15,7 @@
 #                                                     trimmed, then strip-torch (measured: 45 MB)
 set -euo pipefail
 
-usage() { echo "usage: $0 publish|image-learner OUT [cpu|cuda] | image-slim OUT | strip-torch OUT" >&2; exit 2; }
+usage() { echo "usage: $0 publish|image-learner OUT [cpu|cuda] | image-slim OUT | aot-worker OUT | strip-torch OUT" >&2; exit 2; }
 
 # One dotnet publish for every image; the modes differ only in the extra properties. TorchBackend picks TorchSharp-cpu
 # or TorchSharp-cuda-linux; linux-x64 only, so no osx/win native payloads.
@@ -52,6 +55,9 @@ case "$1" in
   image-slim)
     dotnet_publish "$2" cpu --self-contained true "${SLIM_TRIM[@]}"
     strip_torch "$2"
+    ;;
+  aot-worker)
+    dotnet publish src/DistSac.Worker.Host/DistSac.Worker.Host.csproj -c Release -r linux-x64 -p:DebugType=none -o "$2" --nologo --verbosity quiet
     ;;
   strip-torch)
     strip_torch "$2"

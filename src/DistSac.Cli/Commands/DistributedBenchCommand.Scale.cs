@@ -30,9 +30,13 @@ public static partial class DistributedBenchCommand
         var envsPerWorker = Opt("--envs-per-worker", 1, "Environments each worker steps.");
         var warmUp = Opt("--warm-up-seconds", 2.0, "Untimed running after the workers start (and after the first stored transition).");
         var plot = new Option<string?>("--plot") { Description = "Also write a PNG plot here." };
+        var aotWorker = new Option<string?>("--aot-worker")
+        {
+            Description = "Also measure every count with this Native AOT distsac-worker executable (dotnet publish src/DistSac.Worker.Host), right after the `distsac worker` (JIT) measurement.",
+        };
         var command = new Command("scale", "Stored env steps/s against worker processes (real `distsac worker`s through an in-process gateway), with scaling efficiency.")
         {
-            workersList, stepCost, costMode, seconds, shards, envsPerWorker, warmUp, plot,
+            workersList, stepCost, costMode, seconds, shards, envsPerWorker, warmUp, plot, aotWorker,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -45,6 +49,13 @@ public static partial class DistributedBenchCommand
             var warm = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(warmUp)));
             var plotPath = parse.GetValue(plot);
             var self = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find the distsac executable's path.");
+            var kinds = new List<WorkerExecutable> { new("jit", self, ["worker"]) };
+            if (parse.GetValue(aotWorker) is { } aotPath)
+            {
+                aotPath = Path.GetFullPath(aotPath);
+                if (!File.Exists(aotPath)) throw new FileNotFoundException($"--aot-worker {aotPath} does not exist: publish it with dotnet publish src/DistSac.Worker.Host -c Release -r linux-x64 -o DIR.", aotPath);
+                kinds.Add(new("aot", aotPath, []));
+            }
             // Env steps run one after another, each costing `cost`: the ceiling per worker does not depend on the env count.
             double idealPerWorker = 1e6 / cost;
 
@@ -64,39 +75,56 @@ public static partial class DistributedBenchCommand
                 Say($"scale: workers {string.Join(',', counts)} x {envs} env(s), {cost} us per step ({mode}; ideal {idealPerWorker:F0} env steps/s per worker), " +
                     $"gateway {gateway.Address} -> {s} shard(s), {Environment.ProcessorCount} core(s); worker logs in {logs}");
 
-                var rates = new List<(int Workers, double Rate)>();
-                var cpus = new List<(CpuUse Gateway, double Workers)>();
+                var measured = new List<(WorkerExecutable Kind, int Workers, double Rate, CpuUse Gateway, WorkerUse Use)>();
                 var clock = System.Diagnostics.Stopwatch.StartNew();
+                int total = counts.Length * kinds.Count;
                 foreach (int n in counts)
                 {
-                    double rate;
-                    CpuUse cpu;
-                    double workersCpu;
-                    try
+                    foreach (var kind in kinds)
                     {
-                        (rate, cpu, workersCpu) = await MeasureWorkersAsync(self, gateway.Address, replay, servers, n, envs, cost, mode, warm, duration, logs, ct);
+                        double rate;
+                        CpuUse cpu;
+                        WorkerUse use;
+                        try
+                        {
+                            (rate, cpu, use) = await MeasureWorkersAsync(kind, gateway.Address, replay, servers, n, envs, cost, mode, warm, duration, logs, ct);
+                        }
+                        catch (InvalidOperationException)
+                        {
+                            keepLogs = true;
+                            throw;
+                        }
+                        measured.Add((kind, n, rate, cpu, use));
+                        Say($"scale: {n} {kind.Name} worker(s): {rate:F0} env steps/s ({rate / n:F0} per worker, ideal {idealPerWorker:F0}); " +
+                            $"worker CPU {use.CpuMicrosecondsPerStep:F0} us per stored step, worker RSS {use.RssMeanMb:F0} MB (max {use.RssMaxMb:F0}); " +
+                            $"cores busy: workers {use.Cores:F3}, gateway process {cpu.Process:F2}, redis {cpu.Redis:F2}; " +
+                            $"{measured.Count}/{total} done, ETA {ProgressLine.Duration(clock.Elapsed.TotalSeconds / measured.Count * (total - measured.Count))}");
                     }
-                    catch (InvalidOperationException)
-                    {
-                        keepLogs = true;
-                        throw;
-                    }
-                    rates.Add((n, rate));
-                    cpus.Add((cpu, workersCpu));
-                    Say($"scale: {n} worker(s): {rate:F0} env steps/s ({rate / n:F0} per worker, ideal {idealPerWorker:F0}); " +
-                        $"cores busy: workers {workersCpu:F2}, gateway process {cpu.Process:F2}, redis {cpu.Redis:F2}; " +
-                        $"{rates.Count}/{counts.Length} counts done, ETA {ProgressLine.Duration(clock.Elapsed.TotalSeconds / rates.Count * (counts.Length - rates.Count))}");
                 }
 
-                // rate(1) is the per-worker baseline; a list without 1 uses its smallest count's per-worker rate instead.
-                double perWorker = rates[0].Rate / rates[0].Workers;
-                var points = rates.Select((r, i) => new
+                // Per kind, rate(1) is the per-worker baseline; a list without 1 uses its smallest count's per-worker rate instead.
+                var points = new List<object>();
+                double perWorker = 0;
+                var rates = new List<(int Workers, double Rate)>();
+                foreach (var kind in kinds)
                 {
-                    r.Workers, EnvStepsPerS = Math.Round(r.Rate, 1),
-                    Efficiency = perWorker > 0 ? Math.Round(r.Rate / (r.Workers * perWorker), 3) : (double?)null,
-                    WorkersCores = Math.Round(cpus[i].Workers, 2), GatewayProcessCores = Math.Round(cpus[i].Gateway.Process, 2),
-                    RedisCores = Math.Round(cpus[i].Gateway.Redis, 2),
-                }).ToArray();
+                    var own = measured.Where(m => m.Kind == kind).ToList();
+                    double baseline = own[0].Rate / own[0].Workers;
+                    if (kind == kinds[0])
+                    {
+                        perWorker = baseline;
+                        rates.AddRange(own.Select(m => (m.Workers, m.Rate)));
+                    }
+                    points.AddRange(own.Select(m => new
+                    {
+                        Worker = kind.Name, m.Workers, EnvStepsPerS = Math.Round(m.Rate, 1),
+                        Efficiency = baseline > 0 ? Math.Round(m.Rate / (m.Workers * baseline), 3) : (double?)null,
+                        WorkerCpuUsPerStep = Math.Round(m.Use.CpuMicrosecondsPerStep, 1),
+                        WorkerRssMeanMb = Math.Round(m.Use.RssMeanMb, 1), WorkerRssMaxMb = Math.Round(m.Use.RssMaxMb, 1),
+                        WorkersCores = Math.Round(m.Use.Cores, 3), GatewayProcessCores = Math.Round(m.Gateway.Process, 2),
+                        RedisCores = Math.Round(m.Gateway.Redis, 2),
+                    }));
+                }
                 Print(new
                 {
                     Benchmark = "scale", Unit = "env_steps/s", StepCostUs = cost, StepCostMode = mode.ToString().ToLowerInvariant(), EnvsPerWorker = envs, Shards = s, Seconds = duration.TotalSeconds,
@@ -130,7 +158,7 @@ public static partial class DistributedBenchCommand
     /// Starts <paramref name="workers"/> worker processes, lets them warm up, measures stored transitions/s (one per env
     /// step) from the shards' insert counters, then SIGTERMs them (they flush) and waits for them to exit.
     /// </summary>
-    private static async Task<(double Rate, CpuUse Cpu, double WorkersCores)> MeasureWorkersAsync(string self, Uri gateway, ShardedReplay replay,
+    private static async Task<(double Rate, CpuUse Cpu, WorkerUse Use)> MeasureWorkersAsync(WorkerExecutable executable, Uri gateway, ShardedReplay replay,
         IReadOnlyList<RedisLauncher.Server> servers, int workers, int envs, int stepCostUs,
         SimulatedCostMode mode, TimeSpan warm, TimeSpan duration, string logs, CancellationToken ct)
     {
@@ -141,7 +169,7 @@ public static partial class DistributedBenchCommand
         {
             for (int i = 0; i < workers; i++)
             {
-                string id = $"scale-{workers}-{i}";
+                string id = $"scale-{executable.Name}-{workers}-{i}";
                 var env = new Dictionary<string, string>
                 {
                     ["DISTSAC_WORKER__GATEWAY"] = gateway.ToString(),
@@ -151,14 +179,18 @@ public static partial class DistributedBenchCommand
                     ["DISTSAC_WORKER__SIMULATEDSTEPCOSTMODE"] = mode.ToString(),
                     // As `distsac local` does: a smaller gen-0 budget keeps each worker's RSS down.
                     ["DOTNET_GCgen0size"] = "0x400000",
+                    // As `distsac local` does: without PGO's instrumented tier the JIT stops compiling once the loop is hot
+                    // (with it, its thread used ~1.3 s of CPU per 20 s of a 1-env worker); no background GC thread.
+                    ["DOTNET_TieredPGO"] = "0",
+                    ["DOTNET_gcConcurrent"] = "0",
                 };
-                children.Add(await spawner.StartAsync(id, self, ["worker"], env, Path.Combine(logs, id + ".log"), (_, _) => { }));
+                children.Add(await spawner.StartAsync(id, executable.Path, executable.Arguments, env, Path.Combine(logs, id + ".log"), (_, _) => { }));
             }
 
             // Warm-up: until every worker of this round has stored something (process start and JIT of N processes take
             // a while on a loaded machine and would otherwise fall into the timed window), then `warm` more.
             var firstDeadline = Stopwatch.StartNew();
-            string prefix = $"scale-{workers}-";
+            string prefix = $"scale-{executable.Name}-{workers}-";
             while ((await replay.ReadWorkerTransitionsAsync(ct)).Count(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal) && kv.Value > 0) < workers)
             {
                 EnsureRunning(children);
@@ -181,8 +213,13 @@ public static partial class DistributedBenchCommand
             }
             long inserted1 = (await replay.ReadStatsAsync(ct)).TotalInserted;
             double elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            double workersCores = (children.Sum(c => ProcessCpuTime.Seconds(c.Pid)) - workersCpu0) / elapsed;
-            return ((inserted1 - inserted0) / elapsed, meter.Stop(), workersCores);
+            double workersCpu = children.Sum(c => ProcessCpuTime.Seconds(c.Pid)) - workersCpu0;
+            var rss = children.Select(c => ProcessMemory.ResidentMebibytes(c.Pid)).ToList();
+            long stored = inserted1 - inserted0;
+            // Everything a worker process spent per stored env step: actor, batching, gRPC, runtime threads, and the
+            // (sleeping) simulated step's wake-ups; the environment's own dynamics are ~1 us of it (bench worker).
+            var use = new WorkerUse(workersCpu / elapsed, stored > 0 ? workersCpu / stored * 1e6 : double.NaN, rss.Average(), rss.Max());
+            return (stored / elapsed, meter.Stop(), use);
         }
         finally
         {
@@ -220,4 +257,10 @@ public static partial class DistributedBenchCommand
             Say($"scale: no plot was written ({e.GetBaseException().Message}); the JSON line above has the data");
         }
     }
+
+    /// <summary>A worker program: `distsac worker` (JIT) or the Native AOT distsac-worker.</summary>
+    private sealed record WorkerExecutable(string Name, string Path, IReadOnlyList<string> Arguments);
+
+    /// <summary>The workers' CPU in the timed window (cores, and CPU microseconds per stored env step) and their RSS at its end.</summary>
+    private sealed record WorkerUse(double Cores, double CpuMicrosecondsPerStep, double RssMeanMb, double RssMaxMb);
 }
