@@ -34,7 +34,7 @@ public class AotWorkerTests
         // The actor the worker must follow over the weights stream (warm-up 0: it acts with it from the first step it has it).
         var actor = RandomActor.Create(spec, [64, 64], seed: 1, version: 7);
         await learner.PublishWeightsAsync(actor.Version, actor.ToBytes(), CancellationToken.None);
-        await using var gateway = await GatewayHost.StartAsync(new GatewayOptions { Listen = "http://127.0.0.1:0", RateLimit = 0, StatusLogIntervalMs = 0 },
+        await using var gateway = await GatewayHost.StartAsync(new GatewayOptions { Listen = "http://127.0.0.1:0", StatusLogIntervalMs = 0 },
             replayOptions, loggerFactory: null, CancellationToken.None);
 
         const int steps = 600;
