@@ -102,14 +102,36 @@ public sealed record WorkerOptions
         // The attributes above, checked by source-generated code (WorkerOptionsValidator) rather than by reflection:
         // the Native AOT worker has no reflection-based DataAnnotations (so SettingsValidation.ThrowIfInvalid is not used here).
         ValidateOptionsResult attributes = new WorkerOptionsValidator().Validate(Section, this);
-        if (attributes.Failed)
-        {
-            // Its messages read "Envs: The field Worker.Envs must be between 1 and 4096." (the generated Range check
-            // ignores ErrorMessage); name the key as everywhere else, Worker:Envs.
-            string message = attributes.Failures is { } failures ? string.Join(" ", failures) : attributes.FailureMessage;
-            throw new ValidationException(message.Replace(Section + ".", Section + ":", StringComparison.Ordinal));
-        }
+        if (attributes.Failed) throw new ValidationException(AttributeFailure(attributes.Failures!.First()));
         if (Rules.Instance.Validate(Section, this) is { Failed: true } rules) throw new ValidationException(rules.Failures!.First());
+    }
+
+    /// <summary>
+    /// The generated validator's "Envs: The field Worker.Envs must be between 1 and 4096." in the shared form,
+    /// "Worker:Envs = 0 is invalid: must be between 1 and 4096 (...)". Values by name, not by reflection (AOT).
+    /// </summary>
+    private string AttributeFailure(string failure)
+    {
+        int colon = failure.IndexOf(':', StringComparison.Ordinal);
+        string key = colon > 0 ? failure[..colon] : "?";
+        int must = failure.IndexOf(" must ", StringComparison.Ordinal);
+        string reason = must >= 0 ? failure[(must + 1)..] : failure;
+        object? value = key switch
+        {
+            nameof(Gateway) => Gateway,
+            nameof(WorkerId) => WorkerId,
+            nameof(Envs) => Envs,
+            nameof(BatchTransitions) => BatchTransitions,
+            nameof(FlushIntervalMs) => FlushIntervalMs,
+            nameof(MaxSteps) => MaxSteps,
+            nameof(PushTimeoutMs) => PushTimeoutMs,
+            nameof(ShutdownFlushTimeoutMs) => ShutdownFlushTimeoutMs,
+            nameof(SimulatedStepCostMicroseconds) => SimulatedStepCostMicroseconds,
+            nameof(NoiseCorrelationSteps) => NoiseCorrelationSteps,
+            nameof(ProgressIntervalSeconds) => ProgressIntervalSeconds,
+            _ => null,
+        };
+        return SettingsValidation.Invalid(Section, key, value, reason);
     }
 
     /// <summary>The checks attributes cannot say, in the shared form (SettingsValidation.Failures).</summary>

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Reflection;
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using DistSac.Cli.Configuration;
 using DistSac.Cli.Local;
@@ -9,6 +8,7 @@ using DistSac.Gateway;
 using DistSac.Learner;
 using DistSac.Learning;
 using DistSac.Learning.Training;
+using DistSac.Observability;
 using DistSac.Replay;
 using DistSac.Worker;
 
@@ -63,7 +63,7 @@ public static class ConfigCommand
             var defaults = Activator.CreateInstance(type) ?? throw new InvalidOperationException($"Cannot create {type.Name}.");
             foreach (var p in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
             {
-                if (!IsInitOnly(p)) continue;
+                if (!IsSetting(p)) continue;
                 var isArray = p.PropertyType.IsArray;
                 var variable = $"{DistSacConfiguration.EnvironmentPrefix}{section}__{p.Name}".ToUpperInvariant() + (isArray ? "__<i>" : "");
                 var key = $"{section}:{p.Name}" + (isArray ? ":<i>" : "");
@@ -73,12 +73,13 @@ public static class ConfigCommand
         }
         // Not an options record: the gateway's log filter (`distsac replay --log-level`).
         list.Add(new Setting("DISTSAC_LOGGING__LOGLEVEL__DEFAULT", "Logging:LogLevel:Default", "Information", "string"));
+        // Read by every role's logging set-up before configuration exists: text or json (RoleLogging).
+        list.Add(new Setting(RoleLogging.FormatVariable, "(environment only)", "text", "string"));
         return list;
     }
 
-    private static bool IsInitOnly(PropertyInfo p) =>
-        p.SetMethod is { IsPublic: true } set
-        && set.ReturnParameter.GetRequiredCustomModifiers().Contains(typeof(IsExternalInit));
+    /// <summary>A bindable setting: a public init or set accessor (WorkerOptions uses set for the AOT binder generator).</summary>
+    private static bool IsSetting(PropertyInfo p) => p.SetMethod is { IsPublic: true };
 
     private static string Format(object? value) => value switch
     {

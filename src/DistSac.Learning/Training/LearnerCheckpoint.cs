@@ -185,8 +185,8 @@ public static class LearnerCheckpoint
 
     private static void WriteTensor(BinaryWriter w, Tensor t)
     {
-        using var host = t.detach().cpu().contiguous();
-        var values = host.data<float>().ToArray();
+        using var scope = NewDisposeScope(); // keeps the chain's temporaries reachable (see ActorExport)
+        var values = t.detach().cpu().contiguous().data<float>().ToArray();
         w.Write(values.Length);
         foreach (var v in values) w.Write(v);
     }
@@ -198,7 +198,7 @@ public static class LearnerCheckpoint
             throw new InvalidDataException($"Checkpoint tensor has {n} values; the learner expects {destination.numel()} (different network sizes?).");
         var values = new float[n];
         for (int i = 0; i < n; i++) values[i] = r.ReadSingle();
-        using var source = tensor(values).to(destination.device);
-        using (no_grad()) destination.copy_(source.view(destination.shape));
+        using var scope = NewDisposeScope(); // keeps tensor(values) and the view reachable during the native calls
+        using (no_grad()) destination.copy_(tensor(values).to(destination.device).view(destination.shape));
     }
 }
