@@ -80,8 +80,10 @@ public static class GatewayIdleBenchmark
     private static async Task<GatewayIdleResult> MeasureGatewayAsync(GatewayIdleSettings load, string name, IReadOnlyList<RedisLauncher.Server> servers,
         IReadOnlyDictionary<string, string> extraEnv, CancellationToken ct)
     {
-        // This connection plays the learner: it creates the run and, in the ingest phase, publishes progress.
-        await using var learner = await BenchRun.CreateAsync("bench-idle", servers, 1_000_000, ct);
+        // This connection plays the learner: it creates the run and, in the ingest phase, publishes progress. The learner
+        // owns the rate-limit contract (run metadata): ratio 1, no free allowance, tolerance 1, so with no learner
+        // progress every push after the first is held.
+        await using var learner = await BenchRun.CreateAsync("bench-idle", servers, 1_000_000, ct, new RateLimitContract(1, 1, 0));
         using var spawner = new ProcessSpawner();
         int port = FreeLoopbackPort();
         var env = new Dictionary<string, string>(extraEnv)
@@ -90,10 +92,6 @@ public static class GatewayIdleBenchmark
             ["DISTSAC_REPLAY__SHARDS__0"] = servers[0].Endpoint,
             ["DISTSAC_REPLAY__CAPACITYPERSHARD"] = "1000000",
             ["DISTSAC_GATEWAY__LISTEN"] = $"http://127.0.0.1:{port}",
-            // Ratio 1, no free allowance, tolerance 1: with no learner progress every push after the first is held.
-            ["DISTSAC_GATEWAY__RATELIMIT"] = "1",
-            ["DISTSAC_GATEWAY__RATELIMITMINTRANSITIONS"] = "0",
-            ["DISTSAC_GATEWAY__RATELIMITTOLERANCE"] = "1",
             ["DISTSAC_GATEWAY__STATUSLOGINTERVALMS"] = "0",
         };
         var log = Path.Combine(Path.GetTempPath(), $"distsac-bench-idle-{learner.Options.RunId}.log");
@@ -102,12 +100,27 @@ public static class GatewayIdleBenchmark
         var records = UnsafeByteOperations.UnsafeWrap(ReplayBenchmarks.RandomRecords(learner.Metadata!, load.Batch, seed: 5));
         var interval = TimeSpan.FromSeconds(load.Clients * load.Batch / load.Offered);
         var clients = new PushClients(address, "idle", records, load.Clients, interval, abandonOnStop: true, ct);
+        bool keepLog = false;
         try
         {
             Say($"gateway-idle [{Describe(extraEnv)}]: {load.Clients} clients -> gateway pid {gateway.Pid}; ~{load.Offered:F0} transitions/s offered, learner progress every 25 ms");
             using var learnerStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var publishing = Task.Run(() => PlayLearnerAsync(learner, clients, learnerStop.Token), ct);
-            while (clients.Pushes < load.Clients) await Task.Delay(20, ct); // every client got its RunInfo and pushed once
+            while (clients.Pushes < load.Clients) // every client got its RunInfo and pushed once
+            {
+                // A gateway that refused its configuration or clients that gave up would otherwise leave this waiting forever.
+                if (gateway.HasExited)
+                {
+                    keepLog = true;
+                    throw new InvalidOperationException($"the gateway exited with code {gateway.ExitCode} before every client pushed; its log is kept in {log}");
+                }
+                if (clients.All.IsCompleted)
+                {
+                    await clients.All;
+                    throw new InvalidOperationException("push clients stopped before every client pushed once.");
+                }
+                await Task.Delay(20, ct);
+            }
             double startup = ProcessCpuTime.Seconds(gateway.Pid);
             var warm = new GatewayCpuMeter(gateway.Pid, servers[0].Pid);
             await Task.Delay(load.WarmUp, ct);
@@ -143,7 +156,7 @@ public static class GatewayIdleBenchmark
         {
             await clients.DisposeAsync();
             await gateway.StopAsync(TimeSpan.FromSeconds(10));
-            TryDeleteFile(log);
+            if (!keepLog) TryDeleteFile(log);
         }
     }
 
