@@ -1,4 +1,4 @@
-using DistSac.Cli.Commands;
+using DistSac.Bench;
 
 namespace DistSac.Integration.Tests;
 

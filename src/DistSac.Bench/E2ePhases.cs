@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace DistSac.Cli.Commands;
+namespace DistSac.Bench;
 
 /// <summary>
 /// When the milestones of a `distsac local` run showed up in its merged output, in seconds since the command started:

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace DistSac.Cli.Local;
+namespace DistSac.Processes;
 
 /// <summary>CPU time of any process by pid (redis-server, worker children), for benchmarks that say where the cores went.</summary>
 public static class ProcessCpuTime
