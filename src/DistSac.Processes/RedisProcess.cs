@@ -119,11 +119,14 @@ public sealed class RedisProcess : IAsyncDisposable
         TryResolveExecutable(tool)
         ?? throw new FileNotFoundException($"'{tool}' was not found in /usr/bin or on PATH; install it (make deps, or apt-get install redis-server) or give its path.", tool);
 
+    /// <summary>Searched before PATH: Debian's packages install there, and a PATH entry should not shadow them.</summary>
+    private static readonly string[] PreferredDirectories = ["/usr/bin"];
+
     /// <summary>As <see cref="ResolveExecutable"/>, null when not installed.</summary>
     public static string? TryResolveExecutable(string tool)
     {
         if (tool.Contains('/', StringComparison.Ordinal)) return File.Exists(tool) ? tool : null;
-        foreach (var dir in new[] { "/usr/bin" }.Concat((Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)))
+        foreach (var dir in PreferredDirectories.Concat((Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)))
         {
             var path = Path.Combine(dir, tool);
             if (File.Exists(path)) return path;

@@ -6,6 +6,7 @@ namespace DistSac.Learning.Replay;
 /// </summary>
 public readonly record struct TransitionLayout(int ObservationSize, int ActionSize)
 {
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "An instance member like the other offsets, so the layout reads as one set of columns.")]
     public int ObservationOffset => 0;
     public int ActionOffset => ObservationSize;
     public int RewardOffset => ObservationSize + ActionSize;
