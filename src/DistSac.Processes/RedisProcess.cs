@@ -86,7 +86,7 @@ public sealed class RedisProcess : IAsyncDisposable
         Exception? last = null;
         for (int attempt = 0; attempt < (settings.Port is null ? StartAttempts : 1); attempt++)
         {
-            int port = settings.Port ?? FreePort();
+            int port = settings.Port ?? LoopbackPorts.Next();
             var child = await spawner.StartAsync(settings.Name, executable, Arguments(settings, port, directory), NoEnvironment, log,
                 (_, line) => settings.OnLine?.Invoke(line)).ConfigureAwait(false);
             try
@@ -186,10 +186,4 @@ public sealed class RedisProcess : IAsyncDisposable
         return args;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,17 +1,12 @@
-using System.Net;
-using System.Net.Sockets;
+using DistSac.Processes;
 
 namespace DistSac.Testing;
 
-/// <summary>Hands out loopback TCP ports that were free a moment ago (bind to port 0, read it back, release it).</summary>
+/// <summary>
+/// Loopback TCP ports that are free now, from below the kernel's ephemeral range (see <see cref="LoopbackPorts"/>), so
+/// an outgoing connection of a parallel test cannot take one before the server under test binds it.
+/// </summary>
 public static class FreePort
 {
-    public static int Next()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
+    public static int Next() => LoopbackPorts.Next();
 }

@@ -52,11 +52,11 @@ public sealed class LocalCluster
             for (int i = 0; i < shardEndpoints.Count; i++) common[$"DISTSAC_REPLAY__SHARDS__{i}"] = shardEndpoints[i];
             secrets.AddReplayPassword(common);
 
-            var gatewayPort = FreePort();
+            var gatewayPort = LoopbackPorts.Next();
             var gatewayEnv = new Dictionary<string, string>(common)
             {
                 ["DISTSAC_GATEWAY__LISTEN"] = $"http://127.0.0.1:{gatewayPort}",
-                ["DISTSAC_GATEWAY__HTTPLISTEN"] = probes.Add("gateway", FreePort()),
+                ["DISTSAC_GATEWAY__HTTPLISTEN"] = probes.Add("gateway", LoopbackPorts.Next()),
                 // No rate-limit settings: the gateway reads the learner's from the run metadata.
             };
             secrets.AddGatewayToken(gatewayEnv);
@@ -72,7 +72,7 @@ public sealed class LocalCluster
                 ["DISTSAC_LEARNER__EVALINTERVAL"] = Inv(_options.EvalInterval),
                 ["DISTSAC_LEARNER__RUNSROOT"] = Path.GetFullPath(_options.RunsRoot),
                 ["DISTSAC_LEARNER__THREADS"] = Inv(_options.LearnerThreads),
-                ["DISTSAC_LEARNER__HTTPLISTEN"] = probes.Add("learner", FreePort()),
+                ["DISTSAC_LEARNER__HTTPLISTEN"] = probes.Add("learner", LoopbackPorts.Next()),
             };
             if (_options.StopAtEvalReturn is { } stop) learnerEnv["DISTSAC_LEARNER__STOPATEVALRETURN"] = Inv(stop);
             var learner = await spawner.StartAsync("learner", _self, ["learner"], learnerEnv, Path.Combine(logs, "learner.log"), Echo);
@@ -85,7 +85,7 @@ public sealed class LocalCluster
                     ["DISTSAC_WORKER__GATEWAY"] = $"http://127.0.0.1:{gatewayPort}",
                     ["DISTSAC_WORKER__WORKERID"] = $"worker-{w}",
                     ["DISTSAC_WORKER__ENVS"] = Inv(_options.EnvsPerWorker),
-                    ["DISTSAC_WORKER__HTTPLISTEN"] = probes.Add($"worker-{w}", FreePort()),
+                    ["DISTSAC_WORKER__HTTPLISTEN"] = probes.Add($"worker-{w}", LoopbackPorts.Next()),
                     // A smaller gen-0 budget keeps a busy worker's RSS under 80 MB (measured 85 MB with the default).
                     ["DOTNET_GCgen0size"] = "0x400000",
                     // No PGO-instrumented tier (its re-JIT kept a worker's JIT thread busy) and no background GC thread.
@@ -219,12 +219,6 @@ public sealed class LocalCluster
         lock (_console) Console.WriteLine($"[local] {line}");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static string Inv(IFormattable value) => value.ToString(null, CultureInfo.InvariantCulture);
 
