@@ -51,7 +51,8 @@ public sealed class AotWorkerImageTests
         Assert.True(code == 0, $"{WorkerAot} --help exited {code}: {stderr}");
         Assert.Contains("--gateway", stdout);
 
-        (code, _, stderr) = await Podman.RunAsync([.. confined, "-e", "DISTSAC_WORKER__ENVS=0", WorkerAot], TimeSpan.FromMinutes(1));
+        // A flag, not only the variable: without arguments the image's CMD is --help, which exits 0 before validation.
+        (code, _, stderr) = await Podman.RunAsync([.. confined, WorkerAot, "--envs", "0"], TimeSpan.FromMinutes(1));
         Assert.Equal(2, code);
         Assert.Contains("Worker:Envs", stderr);
     }
