@@ -110,8 +110,9 @@ public class WorkerResilienceTests
     {
         var gateway = new TestGateway();
         await using var server = await GatewayServer.StartNewAsync(gateway);
-        // M and T far away and 1 ms per step: nothing is pushed until the stop, which must push it all.
-        var options = WorkerGatewayTests.Options(server, envs: 2, batch: 4000) with { FlushIntervalMs = 600_000, SimulatedStepCostMicroseconds = 500 };
+        // M and T far away and 4 ms per step (2 envs: 4,000 transitions take 8 s, far longer than the wait below even on a
+        // fast machine; 1 ms per step once filled the batch before the stop): nothing is pushed until the stop, which must push it all.
+        var options = WorkerGatewayTests.Options(server, envs: 2, batch: 4000) with { FlushIntervalMs = 600_000, SimulatedStepCostMicroseconds = 2000 };
         using var stop = new CancellationTokenSource();
         var running = new RolloutWorker(options, NullLoggerFactory.Instance).RunAsync(stop.Token);
 
