@@ -37,6 +37,27 @@ internal static class LearnerHarness
         }
     }
 
+    /// <summary>
+    /// <see cref="InsertAsync"/>, retried for up to 30 s while a shard answers "nothing was sent" (the feeder's connection
+    /// to a restarted shard is not back yet); a retried chunk that did land is answered as a duplicate, not stored twice.
+    /// </summary>
+    public static async Task InsertOnceSentAsync(ShardedReplay replay, string workerId, long firstSequence, int chunks)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await InsertAsync(replay, workerId, firstSequence, chunks);
+                return;
+            }
+            catch (ReplayUnavailableException e) when (e.NotSent && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+        }
+    }
+
     public static async Task WaitForAsync(Task running, Func<Task<bool>> condition, string what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(90);
