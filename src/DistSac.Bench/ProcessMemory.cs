@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace DistSac.Cli.Local;
+namespace DistSac.Bench;
 
 /// <summary>Resident memory of any process by pid (worker children), for benchmarks that report what a role costs.</summary>
 public static class ProcessMemory

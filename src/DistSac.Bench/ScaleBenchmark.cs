@@ -1,157 +1,144 @@
-using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
-using DistSac.Cli.Local;
 using DistSac.Envs;
 using DistSac.Gateway;
+using DistSac.Local;
 using DistSac.Plots;
+using DistSac.Processes;
 using DistSac.Replay;
 using DistSac.Worker;
+using static DistSac.Bench.BenchOutput;
 
-namespace DistSac.Cli.Commands;
+namespace DistSac.Bench;
+
+/// <summary>A worker program: `distsac worker` (JIT) or the Native AOT distsac-worker.</summary>
+public sealed record WorkerExecutable(string Name, string Path, IReadOnlyList<string> Arguments);
+
+/// <summary>
+/// `bench scale` settings: the worker-process counts (ascending), the simulated step cost, the timed and warm-up
+/// durations, S shards, envs per worker, and the worker programs measured at every count (the first is the baseline).
+/// </summary>
+public sealed record ScaleSettings(IReadOnlyList<int> WorkerCounts, int StepCostUs, SimulatedCostMode Mode, TimeSpan Duration, int Shards,
+    int EnvsPerWorker, TimeSpan WarmUp, IReadOnlyList<WorkerExecutable> Workers)
+{
+    /// <summary>Env steps run one after another, each costing the step cost: the ceiling per worker does not depend on the env count.</summary>
+    public double IdealPerWorker => 1e6 / StepCostUs;
+}
+
+/// <summary>The workers' CPU in the timed window (cores, and CPU microseconds per stored env step) and their RSS at its end.</summary>
+public sealed record WorkerUse(double Cores, double CpuMicrosecondsPerStep, double RssMeanMb, double RssMaxMb);
+
+/// <summary>One measurement: <paramref name="Workers"/> processes of one worker program.</summary>
+public sealed record ScalePoint(WorkerExecutable Kind, int Workers, double Rate, CpuUse Gateway, WorkerUse Use);
+
+/// <summary>`bench scale` figures: every (worker program, count) measured, in order.</summary>
+public sealed record ScaleResult(ScaleSettings Settings, IReadOnlyList<ScalePoint> Measured)
+{
+    /// <summary>The first worker program's stored env steps/s per count (the plotted curve).</summary>
+    public IReadOnlyList<(int Workers, double Rate)> Rates =>
+        Measured.Where(m => m.Kind == Settings.Workers[0]).Select(m => (m.Workers, m.Rate)).ToList();
+
+    /// <summary>The first program's per-worker baseline: rate(1), or its smallest count's per-worker rate when 1 was not measured.</summary>
+    public double PerWorker => Baseline(Settings.Workers[0]);
+
+    private double Baseline(WorkerExecutable kind)
+    {
+        var first = Measured.First(m => m.Kind == kind);
+        return first.Rate / first.Workers;
+    }
+
+    public string ToJson()
+    {
+        // Per kind, rate(1) is the per-worker baseline; a list without 1 uses its smallest count's per-worker rate instead.
+        var points = new List<object>();
+        foreach (var kind in Settings.Workers)
+        {
+            double baseline = Baseline(kind);
+            points.AddRange(Measured.Where(m => m.Kind == kind).Select(m => new
+            {
+                Worker = kind.Name, m.Workers, EnvStepsPerS = Math.Round(m.Rate, 1),
+                Efficiency = baseline > 0 ? Math.Round(m.Rate / (m.Workers * baseline), 3) : (double?)null,
+                WorkerCpuUsPerStep = Math.Round(m.Use.CpuMicrosecondsPerStep, 1),
+                WorkerRssMeanMb = Math.Round(m.Use.RssMeanMb, 1), WorkerRssMaxMb = Math.Round(m.Use.RssMaxMb, 1),
+                WorkersCores = Math.Round(m.Use.Cores, 3), GatewayProcessCores = Math.Round(m.Gateway.Process, 2),
+                RedisCores = Math.Round(m.Gateway.Redis, 2),
+            }));
+        }
+        return Serialize(new
+        {
+            Benchmark = "scale", Unit = "env_steps/s", StepCostUs = Settings.StepCostUs, StepCostMode = Settings.Mode.ToString().ToLowerInvariant(),
+            EnvsPerWorker = Settings.EnvsPerWorker, Settings.Shards, Seconds = Settings.Duration.TotalSeconds,
+            IdealEnvStepsPerSPerWorker = Math.Round(Settings.IdealPerWorker, 1), Points = points, Cores = Environment.ProcessorCount, Date = Today(),
+        });
+    }
+}
 
 /// <summary>
 /// `distsac bench scale`: stored env steps/s against the number of real worker processes (each busy-waiting a simulated
 /// step cost per env step), all pushing through one in-process gateway (rate limiter off) into S shards. Growth is
 /// linear while the workers have cores of their own and the gateway and Redis keep up; where it flattens is the result.
 /// </summary>
-public static partial class DistributedBenchCommand
+public static class ScaleBenchmark
 {
     private static readonly int[] ScaleHidden = [256, 256];
 
-    private static Command Scale()
+    public static async Task<ScaleResult> RunAsync(ScaleSettings settings, CancellationToken ct)
     {
-        var workersList = Opt("--workers-list", "1,2,4,8,16,32", "Comma-separated worker-process counts, measured one after another (ascending).");
-        var stepCost = Opt("--step-cost-us", 2000, "Simulated simulator cost per env step per env, in microseconds.");
-        var costMode = Opt("--step-cost-mode", "sleep", "sleep: the simulator runs elsewhere and uses no CPU in the worker (isolates gateway/Redis limits on a small machine); spin: busy-wait in the worker (workers compete for cores).");
-        var seconds = Opt("--seconds", 10.0, "Timed duration of each worker count's measurement.");
-        var shards = Opt("--shards", 1, "redis-server shards (S).");
-        var envsPerWorker = Opt("--envs-per-worker", 1, "Environments each worker steps.");
-        var warmUp = Opt("--warm-up-seconds", 2.0, "Untimed running after the workers start (and after the first stored transition).");
-        var plot = new Option<string?>("--plot") { Description = "Also write a PNG plot here." };
-        var aotWorker = new Option<string?>("--aot-worker")
+        var counts = settings.WorkerCounts;
+        var kinds = settings.Workers;
+        int cost = settings.StepCostUs, s = settings.Shards, envs = settings.EnvsPerWorker;
+        var mode = settings.Mode;
+        double idealPerWorker = settings.IdealPerWorker;
+
+        var logs = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "distsac-bench-scale-" + Guid.NewGuid().ToString("N")[..12])).FullName;
+        bool keepLogs = false;
+        try
         {
-            Description = "Also measure every count with this Native AOT distsac-worker executable (dotnet publish src/DistSac.Worker.Host), right after the `distsac worker` (JIT) measurement.",
-        };
-        var command = new Command("scale", "Stored env steps/s against worker processes (real `distsac worker`s through an in-process gateway), with scaling efficiency.")
-        {
-            workersList, stepCost, costMode, seconds, shards, envsPerWorker, warmUp, plot, aotWorker,
-        };
-        command.SetAction(async (parse, ct) =>
-        {
-            var counts = ParseWorkerCounts(parse.GetValue(workersList));
-            int cost = Positive(parse.GetValue(stepCost), "--step-cost-us"), s = Positive(parse.GetValue(shards), "--shards");
-            int envs = Positive(parse.GetValue(envsPerWorker), "--envs-per-worker");
-            var mode = Enum.TryParse<SimulatedCostMode>(parse.GetValue(costMode), ignoreCase: true, out var m) && Enum.IsDefined(m)
-                ? m : throw new ArgumentException($"--step-cost-mode must be sleep or spin (got '{parse.GetValue(costMode)}').");
-            var duration = Seconds(parse.GetValue(seconds), "--seconds");
-            var warm = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(warmUp)));
-            var plotPath = parse.GetValue(plot);
-            var self = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find the distsac executable's path.");
-            var kinds = new List<WorkerExecutable> { new("jit", self, ["worker"]) };
-            if (parse.GetValue(aotWorker) is { } aotPath)
+            await using var redis = new RedisLauncher();
+            var servers = await redis.StartAsync(s, ct);
+            // This connection plays the learner: it creates the run, publishes the actor the workers follow, and counts.
+            await using var replay = await BenchRun.CreateAsync("bench-scale", servers, 1_000_000, ct);
+            var spec = EnvironmentRegistry.GetSpec(replay.Metadata!.EnvId);
+            var actor = RandomActor.Create(spec, ScaleHidden, seed: 1, version: 1);
+            await replay.PublishWeightsAsync(actor.Version, actor.ToBytes(), ct);
+            var gatewayOptions = new GatewayOptions { Listen = "http://127.0.0.1:0", StatusLogIntervalMs = 0 };
+            await using var gateway = await GatewayHost.StartAsync(gatewayOptions, replay.Options, loggerFactory: null, ct);
+            Say($"scale: workers {string.Join(',', counts)} x {envs} env(s), {cost} us per step ({mode}; ideal {idealPerWorker:F0} env steps/s per worker), " +
+                $"gateway {gateway.Address} -> {s} shard(s), {Environment.ProcessorCount} core(s); worker logs in {logs}");
+
+            var measured = new List<ScalePoint>();
+            var clock = Stopwatch.StartNew();
+            int total = counts.Count * kinds.Count;
+            foreach (int n in counts)
             {
-                aotPath = Path.GetFullPath(aotPath);
-                if (!File.Exists(aotPath)) throw new FileNotFoundException($"--aot-worker {aotPath} does not exist: publish it with dotnet publish src/DistSac.Worker.Host -c Release -r linux-x64 -o DIR.", aotPath);
-                kinds.Add(new("aot", aotPath, []));
-            }
-            // Env steps run one after another, each costing `cost`: the ceiling per worker does not depend on the env count.
-            double idealPerWorker = 1e6 / cost;
-
-            var logs = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "distsac-bench-scale-" + Guid.NewGuid().ToString("N")[..12])).FullName;
-            bool keepLogs = false;
-            try
-            {
-                await using var redis = new RedisLauncher();
-                var servers = await redis.StartAsync(s, ct);
-                // This connection plays the learner: it creates the run, publishes the actor the workers follow, and counts.
-                await using var replay = await CreateRunAsync("bench-scale", servers, 1_000_000, ct);
-                var spec = EnvironmentRegistry.GetSpec(replay.Metadata!.EnvId);
-                var actor = RandomActor.Create(spec, ScaleHidden, seed: 1, version: 1);
-                await replay.PublishWeightsAsync(actor.Version, actor.ToBytes(), ct);
-                var gatewayOptions = new GatewayOptions { Listen = "http://127.0.0.1:0", StatusLogIntervalMs = 0 };
-                await using var gateway = await GatewayHost.StartAsync(gatewayOptions, replay.Options, loggerFactory: null, ct);
-                Say($"scale: workers {string.Join(',', counts)} x {envs} env(s), {cost} us per step ({mode}; ideal {idealPerWorker:F0} env steps/s per worker), " +
-                    $"gateway {gateway.Address} -> {s} shard(s), {Environment.ProcessorCount} core(s); worker logs in {logs}");
-
-                var measured = new List<(WorkerExecutable Kind, int Workers, double Rate, CpuUse Gateway, WorkerUse Use)>();
-                var clock = System.Diagnostics.Stopwatch.StartNew();
-                int total = counts.Length * kinds.Count;
-                foreach (int n in counts)
-                {
-                    foreach (var kind in kinds)
-                    {
-                        double rate;
-                        CpuUse cpu;
-                        WorkerUse use;
-                        try
-                        {
-                            (rate, cpu, use) = await MeasureWorkersAsync(kind, gateway.Address, replay, servers, n, envs, cost, mode, warm, duration, logs, ct);
-                        }
-                        catch (InvalidOperationException)
-                        {
-                            keepLogs = true;
-                            throw;
-                        }
-                        measured.Add((kind, n, rate, cpu, use));
-                        Say($"scale: {n} {kind.Name} worker(s): {rate:F0} env steps/s ({rate / n:F0} per worker, ideal {idealPerWorker:F0}); " +
-                            $"worker CPU {use.CpuMicrosecondsPerStep:F0} us per stored step, worker RSS {use.RssMeanMb:F0} MB (max {use.RssMaxMb:F0}); " +
-                            $"cores busy: workers {use.Cores:F3}, gateway process {cpu.Process:F2}, redis {cpu.Redis:F2}; " +
-                            $"{measured.Count}/{total} done, ETA {ProgressLine.Duration(clock.Elapsed.TotalSeconds / measured.Count * (total - measured.Count))}");
-                    }
-                }
-
-                // Per kind, rate(1) is the per-worker baseline; a list without 1 uses its smallest count's per-worker rate instead.
-                var points = new List<object>();
-                double perWorker = 0;
-                var rates = new List<(int Workers, double Rate)>();
                 foreach (var kind in kinds)
                 {
-                    var own = measured.Where(m => m.Kind == kind).ToList();
-                    double baseline = own[0].Rate / own[0].Workers;
-                    if (kind == kinds[0])
+                    double rate;
+                    CpuUse cpu;
+                    WorkerUse use;
+                    try
                     {
-                        perWorker = baseline;
-                        rates.AddRange(own.Select(m => (m.Workers, m.Rate)));
+                        (rate, cpu, use) = await MeasureWorkersAsync(kind, gateway.Address, replay, servers, n, envs, cost, mode, settings.WarmUp, settings.Duration, logs, ct);
                     }
-                    points.AddRange(own.Select(m => new
+                    catch (InvalidOperationException)
                     {
-                        Worker = kind.Name, m.Workers, EnvStepsPerS = Math.Round(m.Rate, 1),
-                        Efficiency = baseline > 0 ? Math.Round(m.Rate / (m.Workers * baseline), 3) : (double?)null,
-                        WorkerCpuUsPerStep = Math.Round(m.Use.CpuMicrosecondsPerStep, 1),
-                        WorkerRssMeanMb = Math.Round(m.Use.RssMeanMb, 1), WorkerRssMaxMb = Math.Round(m.Use.RssMaxMb, 1),
-                        WorkersCores = Math.Round(m.Use.Cores, 3), GatewayProcessCores = Math.Round(m.Gateway.Process, 2),
-                        RedisCores = Math.Round(m.Gateway.Redis, 2),
-                    }));
+                        keepLogs = true;
+                        throw;
+                    }
+                    measured.Add(new ScalePoint(kind, n, rate, cpu, use));
+                    Say($"scale: {n} {kind.Name} worker(s): {rate:F0} env steps/s ({rate / n:F0} per worker, ideal {idealPerWorker:F0}); " +
+                        $"worker CPU {use.CpuMicrosecondsPerStep:F0} us per stored step, worker RSS {use.RssMeanMb:F0} MB (max {use.RssMaxMb:F0}); " +
+                        $"cores busy: workers {use.Cores:F3}, gateway process {cpu.Process:F2}, redis {cpu.Redis:F2}; " +
+                        $"{measured.Count}/{total} done, ETA {ProgressText.Duration(clock.Elapsed.TotalSeconds / measured.Count * (total - measured.Count))}");
                 }
-                Print(new
-                {
-                    Benchmark = "scale", Unit = "env_steps/s", StepCostUs = cost, StepCostMode = mode.ToString().ToLowerInvariant(), EnvsPerWorker = envs, Shards = s, Seconds = duration.TotalSeconds,
-                    IdealEnvStepsPerSPerWorker = Math.Round(idealPerWorker, 1), Points = points, Cores = Environment.ProcessorCount, Date = Today(),
-                });
-                if (plotPath is not null) PlotScale(plotPath, rates, perWorker, idealPerWorker, cost, mode, envs, s);
-                return 0;
             }
-            finally
-            {
-                if (keepLogs) Say($"scale: a worker failed; its log is kept in {logs}");
-                else TryDelete(logs);
-            }
-        });
-        return command;
-    }
-
-    private static int[] ParseWorkerCounts(string? list)
-    {
-        var counts = new SortedSet<int>();
-        foreach (var part in (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) || n < 1 || n > 1024)
-                throw new ArgumentException($"--workers-list entries must be integers in [1, 1024] (got '{part}').");
-            counts.Add(n);
+            return new ScaleResult(settings, measured);
         }
-        return counts.Count > 0 ? [.. counts] : throw new ArgumentException("--workers-list is empty.");
+        finally
+        {
+            if (keepLogs) Say($"scale: a worker failed; its log is kept in {logs}");
+            else TryDeleteDirectory(logs);
+        }
     }
 
     /// <summary>
@@ -236,20 +223,21 @@ public static partial class DistributedBenchCommand
     }
 
     /// <summary>Renders the curve (ScottPlot; log2 x, log10 y over a wide range), with the ideal and measured-linear lines.</summary>
-    private static void PlotScale(string path, IReadOnlyList<(int Workers, double Rate)> rates, double perWorker, double idealPerWorker,
-        int stepCostUs, SimulatedCostMode mode, int envs, int shards)
+    public static void PlotScale(string path, ScaleResult result)
     {
+        var rates = result.Rates;
+        var settings = result.Settings;
         path = Path.GetFullPath(path);
         string title = string.Create(CultureInfo.InvariantCulture,
-            $"distsac bench scale: {stepCostUs} us/step ({mode.ToString().ToLowerInvariant()}), {envs} env(s)/worker, {shards} shard(s), {Environment.ProcessorCount} core(s), {Today()}");
+            $"distsac bench scale: {settings.StepCostUs} us/step ({settings.Mode.ToString().ToLowerInvariant()}), {settings.EnvsPerWorker} env(s)/worker, {settings.Shards} shard(s), {Environment.ProcessorCount} core(s), {Today()}");
         // Workers beyond what the cores can run share them: the curve flattens there whatever the gateway and Redis can take.
         string? note = rates[^1].Workers <= Environment.ProcessorCount ? null
-            : mode == SimulatedCostMode.Spin
+            : settings.Mode == SimulatedCostMode.Spin
                 ? $"{Environment.ProcessorCount} cores: busy-wait workers beyond {Environment.ProcessorCount} share them"
                 : $"{Environment.ProcessorCount} cores: the workers' own CPU (actor, batching, gRPC) is what runs out";
         try
         {
-            ScalingPlot.Save(path, rates.Select(r => new ScalingPlot.Measurement(r.Workers, r.Rate)).ToList(), idealPerWorker, perWorker, title, note);
+            ScalingPlot.Save(path, rates.Select(r => new ScalingPlot.Measurement(r.Workers, r.Rate)).ToList(), settings.IdealPerWorker, result.PerWorker, title, note);
             Say($"scale: plot written to {path}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or DllNotFoundException or TypeInitializationException)
@@ -257,10 +245,4 @@ public static partial class DistributedBenchCommand
             Say($"scale: no plot was written ({e.GetBaseException().Message}); the JSON line above has the data");
         }
     }
-
-    /// <summary>A worker program: `distsac worker` (JIT) or the Native AOT distsac-worker.</summary>
-    private sealed record WorkerExecutable(string Name, string Path, IReadOnlyList<string> Arguments);
-
-    /// <summary>The workers' CPU in the timed window (cores, and CPU microseconds per stored env step) and their RSS at its end.</summary>
-    private sealed record WorkerUse(double Cores, double CpuMicrosecondsPerStep, double RssMeanMb, double RssMaxMb);
 }

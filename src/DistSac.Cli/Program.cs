@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using DistSac.Cli.Commands;
 using DistSac.Cli.Configuration;
 using DistSac.Envs;
+using DistSac.Settings;
 
 var root = new RootCommand("DistSac: distributed Soft Actor-Critic.")
 {

@@ -3,9 +3,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using DistSac.Learning.Training;
+using DistSac.Processes;
 
-namespace DistSac.Cli.Local;
+namespace DistSac.Local;
 
 /// <summary>
 /// `distsac local`: S redis-server shards on free loopback ports, one gateway, one learner and N workers as child
@@ -29,18 +29,20 @@ public sealed class LocalCluster
         _self = selfExecutable;
     }
 
-    public async Task<int> RunAsync(CancellationToken ct)
+    /// <summary>Runs until training ends, a child fails or <paramref name="ct"/> is cancelled; returns the exit code.</summary>
+    /// <param name="run">The created run directory (runs/&lt;id&gt;/, its id from --run-id or a new one).</param>
+    /// <param name="ct">Ctrl-C or SIGTERM.</param>
+    public async Task<int> RunAsync(LocalRunDirectory run, CancellationToken ct)
     {
-        var runId = _options.RunId ?? RunDirectory.NewRunId(_options.Env, _options.Seed);
-        var resuming = _options.Persist && File.Exists(Path.Combine(_options.RunsRoot, runId, LocalRunSettings.FileName));
-        var run = RunDirectory.Create(_options.RunsRoot, runId);
+        var runId = run.RunId;
+        var resuming = _options.Persist && File.Exists(Path.Combine(run.Path, LocalRunSettings.FileName));
         var logs = Directory.CreateDirectory(Path.Combine(run.Path, "logs")).FullName;
         LocalRunSettings.Save(run.Path, _options with { RunId = runId, RunsRoot = Path.GetFullPath(_options.RunsRoot) });
         var scratch = _options.Persist ? Path.Combine(run.Path, "redis") : Path.Combine(Path.GetTempPath(), $"distsac-local-{runId}");
         Directory.CreateDirectory(scratch);
         using var secrets = LocalSecrets.Create();
         using var spawner = new ProcessSpawner();
-        var probes = new Status.RoleEndpoints(run.Path); // runs/<id>/endpoints.json, for `distsac status --run`
+        var probes = new RoleEndpoints(run.Path); // runs/<id>/endpoints.json, for `distsac status --run`
         int exitCode = 0;
         try
         {
@@ -110,12 +112,11 @@ public sealed class LocalCluster
         }
         if (exitCode == 0) Say(ct.IsCancellationRequested ? $"stopped; the learner's checkpoint is in {run.CheckpointDirectory}" : _finalLine ?? "training finished");
         Say($"run directory: {run.Path}");
-        Commands.PlotCommand.TryWriteCurve(run.Path, Say);
         return exitCode;
     }
 
     /// <summary>Waits for the learner to finish; any other child exiting first is a failure.</summary>
-    private async Task<int> SuperviseAsync(ChildProcess learner, RunDirectory run, CancellationToken ct)
+    private async Task<int> SuperviseAsync(ChildProcess learner, LocalRunDirectory run, CancellationToken ct)
     {
         var nextProgress = DateTime.UtcNow.AddSeconds(5);
         while (true)
@@ -189,7 +190,7 @@ public sealed class LocalCluster
         return redis.Endpoint;
     }
 
-    private string? ProgressLine(RunDirectory run)
+    private string? ProgressLine(LocalRunDirectory run)
     {
         if (!File.Exists(run.MetricsPath)) return null;
         string? last = null;
@@ -203,7 +204,7 @@ public sealed class LocalCluster
             double D(string k) => r.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
             var eval = double.IsNaN(D("eval_return")) ? "-" : D("eval_return").ToString("F1", CultureInfo.InvariantCulture);
             return string.Create(CultureInfo.InvariantCulture,
-                $"progress: env steps {Commands.ProgressLine.OfTotal(D("env_steps"), _options.Steps, D("env_steps_per_s"))} | {D("env_steps_per_s"):F0} env steps/s | {D("updates_per_s"):F0} updates/s | replay fill {D("replay_fill"):F0} | staleness {D("staleness_mean"):F0} mean, {D("staleness_max"):F0} max | eval {eval}");
+                $"progress: env steps {ProgressText.OfTotal(D("env_steps"), _options.Steps, D("env_steps_per_s"))} | {D("env_steps_per_s"):F0} env steps/s | {D("updates_per_s"):F0} updates/s | replay fill {D("replay_fill"):F0} | staleness {D("staleness_mean"):F0} mean, {D("staleness_max"):F0} max | eval {eval}");
         }
         catch (JsonException) { return null; }
     }
@@ -214,7 +215,8 @@ public sealed class LocalCluster
         lock (_console) Console.WriteLine($"[{name}] {line}");
     }
 
-    private void Say(string line)
+    /// <summary>A line of the orchestrator's own, "[local] ...", in order with the children's echoed lines.</summary>
+    public void Say(string line)
     {
         lock (_console) Console.WriteLine($"[local] {line}");
     }

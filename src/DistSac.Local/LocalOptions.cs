@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace DistSac.Cli.Local;
+namespace DistSac.Local;
 
 /// <summary>Settings of `distsac local` (configuration section "Local"): the whole system on one machine.</summary>
 public sealed record LocalOptions

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using DistSac.Cli.Configuration;
+using DistSac.Settings;
 
-namespace DistSac.Cli.Local;
+namespace DistSac.Local;
 
 /// <summary>
 /// runs/&lt;id&gt;/local.json: the settings a `distsac local` run started with, as a configuration file (section

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using DistSac.Protocol;
 
-namespace DistSac.Cli.Local;
+namespace DistSac.Local;
 
 /// <summary>
 /// The per-run secrets of `distsac local`: a gateway token and a Redis password, both random and new each run. They

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace DistSac.Cli.Status;
+namespace DistSac.Local;
 
 /// <summary>Where a role serves /healthz, /readyz and /metrics, and when it was started.</summary>
 public sealed record RoleEndpoint(string Url, DateTimeOffset Started);

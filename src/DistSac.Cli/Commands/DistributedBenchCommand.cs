@@ -1,7 +1,6 @@
 using System.CommandLine;
 using DistSac.Learning;
 using DistSac.Learning.Benchmarks;
-using DistSac.Replay;
 
 namespace DistSac.Cli.Commands;
 
@@ -55,10 +54,10 @@ public static partial class DistributedBenchCommand
         return new LearnerRate(r.UpdatesPerSecond, n, concurrent, r.Seconds);
     }
 
-    /// <summary>The executable the process-based benchmarks start (`replay`, `local`): this one.</summary>
+    /// <summary>The executable the process-based benchmarks start (`replay`, `local`, `worker`): this one.</summary>
     private static string Self() => Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find the distsac executable's path.");
 
-    // Flag helpers and forwards to DistSac.Bench for the commands that keep their harness here (scale).
+    // Flag helpers: the checks every bench command makes of its values.
 
     private static Option<T> Opt<T>(string name, T defaultValue, string description) =>
         new(name) { Description = description, DefaultValueFactory = _ => defaultValue };
@@ -72,17 +71,6 @@ public static partial class DistributedBenchCommand
     private static int Batch(int value, string flag) =>
         value >= 1 && value <= DistSac.Protocol.ProtocolLimits.MaxBatchTransitions
             ? value : throw new ArgumentException($"{flag} must be in [1, {DistSac.Protocol.ProtocolLimits.MaxBatchTransitions}] (got {value}).");
-
-    private static Task<ShardedReplay> CreateRunAsync(string prefix, IReadOnlyList<RedisLauncher.Server> servers, long capacity, CancellationToken ct) =>
-        BenchRun.CreateAsync(prefix, servers, capacity, ct);
-
-    private static string Today() => BenchOutput.Today();
-
-    private static string Inv(IFormattable value) => BenchOutput.Inv(value);
-
-    private static void TryDelete(string dir) => BenchOutput.TryDeleteDirectory(dir);
-
-    private static void Print(object line) => Console.Out.WriteLine(BenchOutput.Serialize(line));
 
     private static void Say(string line) => BenchOutput.Say(line);
 }

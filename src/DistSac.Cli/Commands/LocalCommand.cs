@@ -1,7 +1,9 @@
 using System.CommandLine;
 using DistSac.Cli.Configuration;
-using DistSac.Cli.Local;
 using DistSac.Envs;
+using DistSac.Learning.Training;
+using DistSac.Local;
+using DistSac.Settings;
 
 namespace DistSac.Cli.Commands;
 
@@ -42,7 +44,12 @@ public static class LocalCommand
             EnvironmentRegistry.GetSpec(options.Env);
             Console.WriteLine($"{EnvironmentDefaults.Describe(options.Env, "Learner")}; this run: {options.Steps} learner steps (--steps)");
             var self = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find the distsac executable's path.");
-            return await new LocalCluster(options, self).RunAsync(ct);
+            var cluster = new LocalCluster(options, self);
+            var runId = options.RunId ?? RunDirectory.NewRunId(options.Env, options.Seed);
+            var run = RunDirectory.Create(options.RunsRoot, runId);
+            int exitCode = await cluster.RunAsync(new LocalRunDirectory(runId, run.Path, run.MetricsPath, run.CheckpointDirectory), ct);
+            PlotCommand.TryWriteCurve(run.Path, cluster.Say);
+            return exitCode;
         });
         return command;
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using DistSac.Cli.Status;
+using DistSac.Local;
 using DistSac.Plots;
 
 namespace DistSac.Cli.Commands;

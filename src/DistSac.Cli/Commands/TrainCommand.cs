@@ -5,6 +5,7 @@ using DistSac.Envs;
 using DistSac.Learning;
 using DistSac.Learning.Training;
 using DistSac.Policy;
+using DistSac.Local;
 
 namespace DistSac.Cli.Commands;
 
@@ -81,7 +82,7 @@ public static class TrainCommand
     }
 
     private static string Format(TrainMetrics m, long steps) => string.Create(CultureInfo.InvariantCulture,
-        $"step {ProgressLine.OfTotal(m.Step, steps, m.StepsPerS)} | return {Fmt(m.EpisodeReturn),8} | eval {Fmt(m.EvalReturn),8} | alpha {m.Alpha:F3} | q-loss {m.CriticLoss:F3} | pi-loss {m.ActorLoss:F2} | {m.StepsPerS,6:F0} steps/s | {m.UpdatesPerS,6:F0} upd/s");
+        $"step {ProgressText.OfTotal(m.Step, steps, m.StepsPerS)} | return {Fmt(m.EpisodeReturn),8} | eval {Fmt(m.EvalReturn),8} | alpha {m.Alpha:F3} | q-loss {m.CriticLoss:F3} | pi-loss {m.ActorLoss:F2} | {m.StepsPerS,6:F0} steps/s | {m.UpdatesPerS,6:F0} upd/s");
 
     private static string Fmt(double? v) => v is { } x && !double.IsNaN(x) ? x.ToString("F1", CultureInfo.InvariantCulture) : "-";
 }

@@ -1,18 +1,10 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text.Json;
-using DistSac.Worker;
 
 namespace DistSac.Cli.Commands;
 
-/// <summary>
-/// `distsac bench worker`: env steps/s of one worker's rollout loop on one thread (actor inference, noise, record
-/// packing; no network), plus the process's resident memory with only the worker's assemblies loaded.
-/// </summary>
+/// <summary>`distsac bench worker`: one worker's rollout loop on one thread and its resident memory (<see cref="WorkerBenchmark"/>).</summary>
 public static class WorkerBenchCommand
 {
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
     public static Command Create()
     {
         var envs = new Option<int>("--envs") { Description = "Environments stepped together (E).", DefaultValueFactory = _ => 32 };
@@ -26,36 +18,10 @@ public static class WorkerBenchCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var r = await RolloutBenchmark.RunAsync(
-                parse.GetValue(env)!, parse.GetValue(envs), TimeSpan.FromSeconds(parse.GetValue(seconds)), TimeSpan.FromSeconds(parse.GetValue(warmUp)), parse.GetValue(batch));
-            bool torchLoaded = false;
-            foreach (var assembly in AppDomain.CurrentDomain.GetAssemblies())
-            {
-                torchLoaded |= assembly.GetName().Name?.StartsWith("TorchSharp", StringComparison.OrdinalIgnoreCase) == true;
-            }
-
-            Console.WriteLine(JsonSerializer.Serialize(
-                new
-                {
-                    Benchmark = "worker",
-                    Value = Math.Round(r.StepsPerSecond),
-                    Unit = "env_steps/s",
-                    r.Envs,
-                    Cores = Environment.ProcessorCount,
-                    Threads = 1,
-                    Env = parse.GetValue(env),
-                    r.Hidden,
-                    r.BatchTransitions,
-                    r.Steps,
-                    Seconds = Math.Round(r.Seconds, 2),
-                    AllocatedBytesPerStep = Math.Round(r.AllocatedBytesPerStep, 3),
-                    r.Gen0Collections,
-                    r.ActingVersion,
-                    RssMb = Math.Round(ResidentMemory.CurrentMebibytes(), 1),
-                    TorchsharpLoaded = torchLoaded,
-                    Date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-                },
-                Json));
+            var settings = new WorkerBenchSettings(parse.GetValue(env)!, parse.GetValue(envs), parse.GetValue(batch),
+                TimeSpan.FromSeconds(parse.GetValue(seconds)), TimeSpan.FromSeconds(parse.GetValue(warmUp)));
+            var result = await WorkerBenchmark.RunAsync(settings);
+            Console.WriteLine(result.ToJson());
             return 0;
         });
         return command;

@@ -1,3 +1,4 @@
+using DistSac.Settings;
 using Microsoft.Extensions.Configuration;
 
 namespace DistSac.Cli.Configuration;
@@ -36,5 +37,3 @@ public static class DistSacConfiguration
         }
     }
 }
-
-public sealed class ConfigurationException(string message, Exception? inner = null) : Exception(message, inner);

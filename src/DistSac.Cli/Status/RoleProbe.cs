@@ -1,3 +1,4 @@
+using DistSac.Local;
 using DistSac.Observability;
 
 namespace DistSac.Cli.Status;
