@@ -140,4 +140,48 @@ public sealed class BenchResultTests
             dir.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public void Scale_KeepsItsFieldNames_AndTakesEachWorkerProgramsOwnBaseline()
+    {
+        WorkerExecutable jit = new("jit", "/bin/distsac", ["worker"]), aot = new("aot", "/bin/distsac-worker", []);
+        var settings = new ScaleSettings([1, 2], 2000, DistSac.Worker.SimulatedCostMode.Sleep, TimeSpan.FromSeconds(3), 1, 1, TimeSpan.Zero, [jit, aot]);
+        var use = new WorkerUse(0.2, 40, 60, 61);
+        var r = new ScaleResult(settings,
+        [
+            new ScalePoint(jit, 1, 400, new CpuUse(0.1, 0.05), use), new ScalePoint(aot, 1, 500, new CpuUse(0.1, 0.05), use),
+            new ScalePoint(jit, 2, 600, new CpuUse(0.2, 0.1), use), new ScalePoint(aot, 2, 1000, new CpuUse(0.2, 0.1), use),
+        ]);
+        Assert.Equal(
+            ["benchmark", "unit", "step_cost_us", "step_cost_mode", "envs_per_worker", "shards", "seconds", "ideal_env_steps_per_s_per_worker", "points", "cores", "date"],
+            Keys(r.ToJson()));
+        using var doc = JsonDocument.Parse(r.ToJson());
+        var points = doc.RootElement.GetProperty("points").EnumerateArray().ToList();
+        Assert.Equal(
+            ["worker", "workers", "env_steps_per_s", "efficiency", "worker_cpu_us_per_step", "worker_rss_mean_mb", "worker_rss_max_mb", "workers_cores",
+             "gateway_process_cores", "redis_cores"],
+            points[0].EnumerateObject().Select(p => p.Name).ToArray());
+        // Grouped by program, the first (jit) first; each program's efficiency against its own one-worker rate.
+        Assert.Equal(["jit", "jit", "aot", "aot"], points.Select(p => p.GetProperty("worker").GetString()!).ToArray());
+        Assert.Equal([1.0, 0.75, 1.0, 1.0], points.Select(p => p.GetProperty("efficiency").GetDouble()).ToArray());
+        Assert.Equal(500.0, doc.RootElement.GetProperty("ideal_env_steps_per_s_per_worker").GetDouble());
+        Assert.Equal("sleep", doc.RootElement.GetProperty("step_cost_mode").GetString());
+        // The plotted curve and its per-worker line are the first program's.
+        Assert.Equal([(1, 400.0), (2, 600.0)], r.Rates);
+        Assert.Equal(400.0, r.PerWorker);
+    }
+
+    [Fact]
+    public void Worker_KeepsItsFieldNames()
+    {
+        var rollout = new DistSac.Worker.RolloutBenchmarkResult(200_000, 4, 200_000, 1, "256x256", 64, 3125, 0.001, 0, 1);
+        var r = new WorkerBenchResult(new WorkerBenchSettings("Pendulum-v1", 4, 64, TimeSpan.FromSeconds(1), TimeSpan.Zero), rollout, 43.7, TorchSharpLoaded: false);
+        Assert.Equal(
+            ["benchmark", "value", "unit", "envs", "cores", "threads", "env", "hidden", "batch_transitions", "steps", "seconds", "allocated_bytes_per_step",
+             "gen0_collections", "acting_version", "rss_mb", "torchsharp_loaded", "date"],
+            Keys(r.ToJson()));
+        using var doc = JsonDocument.Parse(r.ToJson());
+        Assert.Equal("Pendulum-v1", doc.RootElement.GetProperty("env").GetString());
+        Assert.False(doc.RootElement.GetProperty("torchsharp_loaded").GetBoolean());
+    }
 }

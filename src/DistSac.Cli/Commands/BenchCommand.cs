@@ -1,12 +1,12 @@
 using System.CommandLine;
-using System.Globalization;
-using DistSac.Learning;
 using DistSac.Learning.Benchmarks;
-using DistSac.Learning.Training;
 
 namespace DistSac.Cli.Commands;
 
-/// <summary>`distsac bench ...`: each benchmark prints one JSON line with the figure, its unit, the configuration and the core count.</summary>
+/// <summary>
+/// `distsac bench ...`: each benchmark prints one JSON line with the figure, its unit, the configuration and the core count.
+/// The harnesses live elsewhere: `learner` in DistSac.Learning (<see cref="LearnerBenchReport"/>, TorchSharp), the rest in DistSac.Bench.
+/// </summary>
 public static class BenchCommand
 {
     public static Command Create()
@@ -26,16 +26,8 @@ public static class BenchCommand
         var command = new Command("learner", "SAC gradient updates per second (batch 256, 256x256, Pendulum dims), with the matmul peak and efficiency.") { threads, seconds, device };
         command.SetAction(parse =>
         {
-            var dev = TorchRuntime.ResolveDevice(parse.GetValue(device)!);
-            var (n, concurrent) = TorchRuntime.ConfigureThreads(parse.GetValue(threads), dev);
-            var r = LearnerBenchmark.Run(dev, n, TimeSpan.FromSeconds(parse.GetValue(seconds)), concurrentStreams: concurrent);
-            Console.WriteLine(MetricsWriter.Serialize(new
-            {
-                Benchmark = "learner", Value = Math.Round(r.UpdatesPerSecond, 1), Unit = "updates/s",
-                r.Device, Threads = n, ConcurrentStreams = concurrent, Cores = Environment.ProcessorCount, r.BatchSize, r.Hidden, r.Updates, Seconds = Math.Round(r.Seconds, 2),
-                NominalGflopPerUpdate = LearnerBenchmark.NominalGflopPerUpdate, CountedGflopPerUpdate = Math.Round(r.GflopPerUpdate, 3), MatmulPeakGflops = Math.Round(r.MatmulPeakGflops, 1), Efficiency = Math.Round(r.Efficiency, 3),
-                Date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-            }));
+            var report = LearnerBenchReport.Run(new LearnerBenchSettings(parse.GetValue(device)!, parse.GetValue(threads), TimeSpan.FromSeconds(parse.GetValue(seconds))));
+            Console.WriteLine(report.ToJson());
             return 0;
         });
         return command;
