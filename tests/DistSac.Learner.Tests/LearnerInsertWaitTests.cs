@@ -22,29 +22,14 @@ public class LearnerInsertWaitTests
 
         await using var observer = await ConnectionMultiplexer.ConnectAsync(shard.Endpoint + ",allowAdmin=true");
         var server = observer.GetServer(shard.Endpoint);
-        long before = await CallsAsync(server, "hmget");
+        long before = await RedisCommandStats.CallsAsync(server, "hmget");
         await Task.Delay(1000);
-        long reads = await CallsAsync(server, "hmget") - before;
+        long reads = await RedisCommandStats.CallsAsync(server, "hmget") - before;
 
         // A 200 ms reconcile is ~5 reads a second; the former Task.Delay(2) loop read ~300-500 times.
         Assert.InRange(reads, 0, 50);
         await LearnerHarness.InsertAsync(learner.Feeder, "feeder", firstSequence: 2, chunks: 1);
         await learner.WaitForMetricAsync("distsac_updates_total", v => v >= 100);
         await learner.StopAsync();
-    }
-
-    /// <summary>The server's call count of one command, from INFO commandstats.</summary>
-    private static async Task<long> CallsAsync(IServer server, string command)
-    {
-        foreach (var group in await server.InfoAsync("commandstats"))
-        {
-            foreach (var entry in group)
-            {
-                if (entry.Key != "cmdstat_" + command) continue;
-                var calls = entry.Value.Split(',')[0]; // "calls=123"
-                return long.Parse(calls["calls=".Length..], System.Globalization.CultureInfo.InvariantCulture);
-            }
-        }
-        return 0;
     }
 }
