@@ -22,15 +22,31 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
     private Task<GatewayTestbed> StartAsync(GatewayOptions? gateway = null, RateLimitContract? contract = null, long warmup = 0) =>
         GatewayTestbed.StartAsync(redis.Server, gateway ?? MessagesOnly, warmup: warmup, rateLimit: contract ?? OneUpdatePerTransition);
 
+    /// <summary>worker-a's second push: 4 transitions at sequence 1.</summary>
+    private static PushRequest SecondPush => GatewayTestbed.Push("worker-a", 1, GatewayTestbed.Records(4, batch: 1));
+
+    /// <summary>worker-a registered and its first push of 4 transitions stored: at r = 1 the learner now owes D = 4.</summary>
+    private static async Task StoreTheFirstPushAsync(GatewayTestbed bed)
+    {
+        await bed.RegisterAsync("worker-a");
+        await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 0, GatewayTestbed.Records(4))); // D = 0 before: admitted; D = 4 after
+    }
+
+    /// <summary><see cref="SecondPush"/>, sent once the learner owes D = 4 at r = 1; returns when the gateway holds it.</summary>
+    private static async Task<Task<PushResponse>> HoldTheSecondPushAsync(GatewayTestbed bed)
+    {
+        await StoreTheFirstPushAsync(bed);
+        var held = bed.Client.PushAsync(SecondPush).ResponseAsync;
+        await GatewayWeightsTests.WaitUntilAsync(() => bed.Gateway.Counters.Holding == 1);
+        return held;
+    }
+
     [Fact]
     public async Task Push_WhileWorkersAreAhead_IsHeldUntilTheLearnerCatchesUp()
     {
         await using var bed = await StartAsync();
-        await bed.RegisterAsync("worker-a");
-        await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 0, GatewayTestbed.Records(4))); // D = 0 before: admitted; D = 4 after
 
-        var held = bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 1, GatewayTestbed.Records(4, batch: 1))).ResponseAsync;
-        await GatewayWeightsTests.WaitUntilAsync(() => bed.Gateway.Counters.Holding == 1);
+        var held = await HoldTheSecondPushAsync(bed);
         Assert.False(held.IsCompleted);
         Assert.Equal(4, await bed.StoredAsync());
 
@@ -46,9 +62,8 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
     public async Task Push_HeldPastTheCallersDeadline_StoresNothingAndCanBeRetriedWithTheSameSequence()
     {
         await using var bed = await StartAsync();
-        await bed.RegisterAsync("worker-a");
-        await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 0, GatewayTestbed.Records(4)));
-        var second = GatewayTestbed.Push("worker-a", 1, GatewayTestbed.Records(4, batch: 1));
+        await StoreTheFirstPushAsync(bed);
+        var second = SecondPush;
 
         var error = await Assert.ThrowsAsync<RpcException>(async () =>
             await bed.Client.PushAsync(second, deadline: DateTime.UtcNow.AddMilliseconds(300)));
@@ -66,11 +81,9 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
     public async Task Push_HeldLongerThanMaxHold_IsResourceExhaustedAndStoresNothing()
     {
         await using var bed = await StartAsync(MessagesOnly with { MaxHoldMs = 100 });
-        await bed.RegisterAsync("worker-a");
-        await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 0, GatewayTestbed.Records(4)));
+        await StoreTheFirstPushAsync(bed);
 
-        var error = await Assert.ThrowsAsync<RpcException>(async () =>
-            await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 1, GatewayTestbed.Records(4, batch: 1))));
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await bed.Client.PushAsync(SecondPush));
 
         Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
         Assert.Contains("rate limiter", error.Status.Detail);
@@ -83,10 +96,7 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
     public async Task Push_HeldWhenTheGatewayStops_IsUnavailableAndStoresNothing()
     {
         await using var bed = await StartAsync();
-        await bed.RegisterAsync("worker-a");
-        await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 0, GatewayTestbed.Records(4)));
-        var held = bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 1, GatewayTestbed.Records(4, batch: 1))).ResponseAsync;
-        await GatewayWeightsTests.WaitUntilAsync(() => bed.Gateway.Counters.Holding == 1);
+        var held = await HoldTheSecondPushAsync(bed);
 
         await bed.Gateway.StopAsync();
 
@@ -148,10 +158,7 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
     public async Task A_learner_that_rewrites_the_contract_changes_what_a_running_gateway_admits()
     {
         await using var bed = await StartAsync(new GatewayOptions { ProgressReconcileMs = 200 });
-        await bed.RegisterAsync("worker-a");
-        await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 0, GatewayTestbed.Records(4))); // D = 4 at r = 1
-        var held = bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 1, GatewayTestbed.Records(4, batch: 1))).ResponseAsync;
-        await GatewayWeightsTests.WaitUntilAsync(() => bed.Gateway.Counters.Holding == 1);
+        var held = await HoldTheSecondPushAsync(bed); // D = 4 at r = 1
 
         // The learner restarts with r = 0.1: D = 4 * 0.1 = 0.4 <= 1, so the held push may pass without a single update.
         await bed.Learner.InitializeRunAsync(bed.Metadata with { RateLimit = OneUpdatePerTransition with { UpdatesPerTransition = 0.1 } }, CancellationToken.None);
