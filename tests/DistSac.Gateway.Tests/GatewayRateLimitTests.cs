@@ -32,6 +32,14 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
         await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 0, GatewayTestbed.Records(4))); // D = 0 before: admitted; D = 4 after
     }
 
+    /// <summary>worker-a registered, then its sequences 0 .. pushes - 1, each acknowledged before the next is sent.</summary>
+    private static async Task PushInOrderAsync(GatewayTestbed bed, int pushes, int transitionsEach)
+    {
+        await bed.RegisterAsync("worker-a");
+        for (int i = 0; i < pushes; i++)
+            await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", i, GatewayTestbed.Records(transitionsEach, batch: i)));
+    }
+
     /// <summary><see cref="SecondPush"/>, sent once the learner owes D = 4 at r = 1; returns when the gateway holds it.</summary>
     private static async Task<Task<PushResponse>> HoldTheSecondPushAsync(GatewayTestbed bed)
     {
@@ -111,10 +119,7 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
     {
         // The learner's threshold (10 transitions here) is inserted freely before the ratio applies.
         await using var bed = await StartAsync(contract: OneUpdatePerTransition with { MinTransitions = 10 }, warmup: 10);
-        await bed.RegisterAsync("worker-a");
-
-        for (int i = 0; i < 5; i++)
-            await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", i, GatewayTestbed.Records(2, batch: i)));
+        await PushInOrderAsync(bed, pushes: 5, transitionsEach: 2);
 
         Assert.Equal(10, await bed.StoredAsync());
         Assert.Equal(0, bed.Gateway.Counters.HeldPushes);
@@ -124,10 +129,7 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
     public async Task Push_WithRatioZero_IsNeverHeld()
     {
         await using var bed = await StartAsync(contract: OneUpdatePerTransition with { UpdatesPerTransition = 0 });
-        await bed.RegisterAsync("worker-a");
-
-        for (int i = 0; i < 10; i++)
-            await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", i, GatewayTestbed.Records(50, batch: i)));
+        await PushInOrderAsync(bed, pushes: 10, transitionsEach: 50);
 
         Assert.Equal(500, await bed.StoredAsync());
         Assert.Equal(0, bed.Gateway.Counters.HeldPushes);
