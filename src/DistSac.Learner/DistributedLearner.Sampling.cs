@@ -30,6 +30,36 @@ public sealed partial class DistributedLearner
         return mirror;
     }
 
+    /// <summary>
+    /// How long the learner waits for a batch before it reads the shards' counters itself. The prefetcher retries an
+    /// unreachable shard quietly, so a learner parked on an empty prefetch queue when a shard died would otherwise never
+    /// report the outage (distsac_replay_unavailable, /readyz) nor give up after Learner:ReplayOutageTimeoutSeconds.
+    /// </summary>
+    private static readonly TimeSpan BatchWaitCheck = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// The next batch. While none is ready, every <see cref="BatchWaitCheck"/> the shards' counters are read as the loop
+    /// reads them (<see cref="ReadStatsAsync"/>): an unreachable shard is reported and waited out there, exactly as when
+    /// the loop itself runs into it. A ready batch costs nothing extra.
+    /// </summary>
+    private async ValueTask<PrefetchedBatch> NextBatchAsync(IBatchSource batches, ShardedReplay replay, LoopState loop, CancellationToken ct)
+    {
+        var next = batches.NextAsync(ct);
+        if (next.IsCompleted) return await next;
+        var batch = next.AsTask();
+        while (true)
+        {
+            try
+            {
+                return await batch.WaitAsync(BatchWaitCheck, ct);
+            }
+            catch (TimeoutException) when (!batch.IsCompleted)
+            {
+                loop.Stats = await ReadStatsAsync(replay, ct);
+            }
+        }
+    }
+
     /// <summary>Where the update loop takes its batches: the mirror, or Redis through the prefetcher.</summary>
     private IBatchSource OpenBatchSource(ShardedReplay replay) => _mirror is { } mirror
         ? new MirrorBatchSource(mirror, _sac.BatchSize, _options.Seed)

@@ -129,7 +129,7 @@ public sealed partial class DistributedLearner
 
                 Exporter.Waiting(null);
                 var sampleStart = loop.Clock.Elapsed;
-                var batch = await batches.NextAsync(ct);
+                var batch = await NextBatchAsync(batches, replay, loop, ct);
                 Exporter.Sampled();
                 loop.SampleWait += loop.Clock.Elapsed - sampleStart;
                 bool usable = screen.Screen(batch);

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using DistSac.Deploy.Tests;
 using DistSac.Observability;
+using DistSac.Testing;
 using k8s.Models;
 using StackExchange.Redis;
 using Xunit.Abstractions;
@@ -130,8 +131,8 @@ public sealed partial class ImageClusterRunTests(ContainerImages images, ITestOu
         Assert.True(uid == wantUid && gid == wantGid, $"{pod} runs as {uid}:{gid}, the manifest says {wantUid}:{wantGid}");
 
         var argv = (await File.ReadAllTextAsync($"/proc/{pid}/cmdline")).TrimEnd('\0').Split('\0');
-        var image = await PodmanCli.CheckedAsync("inspect", "--format", "{{.ImageName}}", pod.Container);
-        var entrypoint = JsonSerializer.Deserialize<string[]?>(await PodmanCli.CheckedAsync("image", "inspect", "--format", "{{json .Config.Entrypoint}}", image)) ?? [];
+        var image = await Podman.CheckedAsync("inspect", "--format", "{{.ImageName}}", pod.Container);
+        var entrypoint = JsonSerializer.Deserialize<string[]?>(await Podman.CheckedAsync("image", "inspect", "--format", "{{json .Config.Entrypoint}}", image)) ?? [];
         if (pod.Spec.Command is not { Count: > 0 })
         {
             // The image's ENTRYPOINT with the manifest's args: exactly what the process was started with.

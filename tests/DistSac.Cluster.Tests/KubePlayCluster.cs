@@ -1,5 +1,6 @@
 using System.Globalization;
 using DistSac.Deploy.Tests;
+using DistSac.Testing;
 using k8s;
 using k8s.Models;
 
@@ -82,7 +83,7 @@ public sealed class KubePlayCluster : IAsyncDisposable
         Directory.CreateDirectory(cluster.Root);
         File.SetUnixFileMode(cluster.Root, (UnixFileMode)0b111_101_101);
         // Internal: no route off this machine; the host reaches the pods by their addresses on it.
-        await PodmanCli.CheckedAsync("network", "create", "--internal", "--label", "distsac.test=" + cluster.Id, cluster.Network);
+        await Podman.CheckedAsync("network", "create", "--internal", "--label", "distsac.test=" + cluster.Id, cluster.Network);
         return cluster;
     }
 
@@ -136,14 +137,14 @@ public sealed class KubePlayCluster : IAsyncDisposable
         // Recorded before the play so that a play failing half-way is still cleaned up.
         foreach (var claim in claims) _volumes.Add(claim.Metadata.Name);
         _podNames.Add(podName);
-        await PodmanCli.CheckedAsync("kube", "play", "--network", $"{Network}:{string.Join(',', aliases.Select(a => "alias=" + a))}", yamlPath);
+        await Podman.CheckedAsync("kube", "play", "--network", $"{Network}:{string.Join(',', aliases.Select(a => "alias=" + a))}", yamlPath);
 
-        var infra = await PodmanCli.CheckedAsync("pod", "inspect", "--format", "{{.InfraContainerID}}", podName);
-        var address = await PodmanCli.CheckedAsync("inspect", "--format", $"{{{{(index .NetworkSettings.Networks \"{Network}\").IPAddress}}}}", infra);
+        var infra = await Podman.CheckedAsync("pod", "inspect", "--format", "{{.InfraContainerID}}", podName);
+        var address = await Podman.CheckedAsync("inspect", "--format", $"{{{{(index .NetworkSettings.Networks \"{Network}\").IPAddress}}}}", infra);
         var containerName = $"{podName}-{container.Name}";
         if (!System.Net.IPAddress.TryParse(address, out _))
         {
-            var (_, logs, errors) = await PodmanCli.RunAsync(["logs", containerName], TimeSpan.FromSeconds(30));
+            var (_, logs, errors) = await Podman.RunAsync(["logs", containerName], TimeSpan.FromSeconds(30));
             throw new InvalidOperationException($"pod {podName} has no address on {Network} ('{address}'; the pod stops when its container exits):\n{logs}{errors}");
         }
         var mounts = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -185,7 +186,7 @@ public sealed class KubePlayCluster : IAsyncDisposable
             }
             if (probe.Exec is { } exec)
             {
-                var (code, _, _) = await PodmanCli.RunAsync(["exec", pod.Container, .. exec.Command], timeout, cts.Token);
+                var (code, _, _) = await Podman.RunAsync(["exec", pod.Container, .. exec.Command], timeout, cts.Token);
                 return code == 0;
             }
             throw new NotSupportedException($"{pod.Owner}: a probe with no handler");
@@ -214,39 +215,39 @@ public sealed class KubePlayCluster : IAsyncDisposable
     public async Task<(int ExitCode, double Seconds)> TerminateAsync(ContainerPod pod)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        await PodmanCli.CheckedAsync("stop", "--time", pod.GraceSeconds.ToString(CultureInfo.InvariantCulture), pod.Container);
+        await Podman.CheckedAsync("stop", "--time", pod.GraceSeconds.ToString(CultureInfo.InvariantCulture), pod.Container);
         var seconds = clock.Elapsed.TotalSeconds;
-        var exit = int.Parse(await PodmanCli.CheckedAsync("inspect", "--format", "{{.State.ExitCode}}", pod.Container), CultureInfo.InvariantCulture);
+        var exit = int.Parse(await Podman.CheckedAsync("inspect", "--format", "{{.State.ExitCode}}", pod.Container), CultureInfo.InvariantCulture);
         _log($"SIGTERMed {pod}: exit {exit} after {seconds:F1} s (grace {pod.GraceSeconds} s)");
         return (exit, seconds);
     }
 
     public static async Task<bool> IsRunningAsync(ContainerPod pod) =>
-        await PodmanCli.CheckedAsync("inspect", "--format", "{{.State.Running}}", pod.Container) == "true";
+        await Podman.CheckedAsync("inspect", "--format", "{{.State.Running}}", pod.Container) == "true";
 
     public static Task<string> StateAsync(ContainerPod pod) =>
-        PodmanCli.CheckedAsync("inspect", "--format", "{{.State.Status}} exit {{.State.ExitCode}}", pod.Container);
+        Podman.CheckedAsync("inspect", "--format", "{{.State.Status}} exit {{.State.ExitCode}}", pod.Container);
 
     public static async Task<int> PidAsync(ContainerPod pod) =>
-        int.Parse(await PodmanCli.CheckedAsync("inspect", "--format", "{{.State.Pid}}", pod.Container), CultureInfo.InvariantCulture);
+        int.Parse(await Podman.CheckedAsync("inspect", "--format", "{{.State.Pid}}", pod.Container), CultureInfo.InvariantCulture);
 
     public static async Task<string> LogsAsync(ContainerPod pod)
     {
-        var (_, stdout, stderr) = await PodmanCli.RunAsync(["logs", pod.Container], TimeSpan.FromSeconds(30));
+        var (_, stdout, stderr) = await Podman.RunAsync(["logs", pod.Container], TimeSpan.FromSeconds(30));
         return stdout + stderr;
     }
 
     /// <summary>The host directory of the podman volume behind a pod's claim or emptyDir at <paramref name="mountPath"/>.</summary>
     public static Task<string> VolumeDirectoryAsync(ContainerPod pod, string mountPath) =>
-        PodmanCli.CheckedAsync("volume", "inspect", "--format", "{{.Mountpoint}}", pod.Claims[mountPath]);
+        Podman.CheckedAsync("volume", "inspect", "--format", "{{.Mountpoint}}", pod.Claims[mountPath]);
 
     public async ValueTask DisposeAsync()
     {
         foreach (var pod in _podNames)
-            await PodmanCli.RunAsync(["pod", "rm", "--force", "--time", "0", pod], TimeSpan.FromMinutes(1));
+            await Podman.RunAsync(["pod", "rm", "--force", "--time", "0", pod], TimeSpan.FromMinutes(1));
         foreach (var volume in _volumes)
-            await PodmanCli.RunAsync(["volume", "rm", "--force", volume], TimeSpan.FromMinutes(1));
-        await PodmanCli.RunAsync(["network", "rm", "--force", Network], TimeSpan.FromMinutes(1));
+            await Podman.RunAsync(["volume", "rm", "--force", volume], TimeSpan.FromMinutes(1));
+        await Podman.RunAsync(["network", "rm", "--force", Network], TimeSpan.FromMinutes(1));
         try
         {
             Directory.Delete(Root, recursive: true);

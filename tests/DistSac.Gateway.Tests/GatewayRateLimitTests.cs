@@ -22,15 +22,39 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
     private Task<GatewayTestbed> StartAsync(GatewayOptions? gateway = null, RateLimitContract? contract = null, long warmup = 0) =>
         GatewayTestbed.StartAsync(redis.Server, gateway ?? MessagesOnly, warmup: warmup, rateLimit: contract ?? OneUpdatePerTransition);
 
+    /// <summary>worker-a's second push: 4 transitions at sequence 1.</summary>
+    private static PushRequest SecondPush => GatewayTestbed.Push("worker-a", 1, GatewayTestbed.Records(4, batch: 1));
+
+    /// <summary>worker-a registered and its first push of 4 transitions stored: at r = 1 the learner now owes D = 4.</summary>
+    private static async Task StoreTheFirstPushAsync(GatewayTestbed bed)
+    {
+        await bed.RegisterAsync("worker-a");
+        await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 0, GatewayTestbed.Records(4))); // D = 0 before: admitted; D = 4 after
+    }
+
+    /// <summary>worker-a registered, then its sequences 0 .. pushes - 1, each acknowledged before the next is sent.</summary>
+    private static async Task PushInOrderAsync(GatewayTestbed bed, int pushes, int transitionsEach)
+    {
+        await bed.RegisterAsync("worker-a");
+        for (int i = 0; i < pushes; i++)
+            await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", i, GatewayTestbed.Records(transitionsEach, batch: i)));
+    }
+
+    /// <summary><see cref="SecondPush"/>, sent once the learner owes D = 4 at r = 1; returns when the gateway holds it.</summary>
+    private static async Task<Task<PushResponse>> HoldTheSecondPushAsync(GatewayTestbed bed)
+    {
+        await StoreTheFirstPushAsync(bed);
+        var held = bed.Client.PushAsync(SecondPush).ResponseAsync;
+        await GatewayWeightsTests.WaitUntilAsync(() => bed.Gateway.Counters.Holding == 1);
+        return held;
+    }
+
     [Fact]
     public async Task Push_WhileWorkersAreAhead_IsHeldUntilTheLearnerCatchesUp()
     {
         await using var bed = await StartAsync();
-        await bed.RegisterAsync("worker-a");
-        await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 0, GatewayTestbed.Records(4))); // D = 0 before: admitted; D = 4 after
 
-        var held = bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 1, GatewayTestbed.Records(4, batch: 1))).ResponseAsync;
-        await GatewayWeightsTests.WaitUntilAsync(() => bed.Gateway.Counters.Holding == 1);
+        var held = await HoldTheSecondPushAsync(bed);
         Assert.False(held.IsCompleted);
         Assert.Equal(4, await bed.StoredAsync());
 
@@ -46,9 +70,8 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
     public async Task Push_HeldPastTheCallersDeadline_StoresNothingAndCanBeRetriedWithTheSameSequence()
     {
         await using var bed = await StartAsync();
-        await bed.RegisterAsync("worker-a");
-        await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 0, GatewayTestbed.Records(4)));
-        var second = GatewayTestbed.Push("worker-a", 1, GatewayTestbed.Records(4, batch: 1));
+        await StoreTheFirstPushAsync(bed);
+        var second = SecondPush;
 
         var error = await Assert.ThrowsAsync<RpcException>(async () =>
             await bed.Client.PushAsync(second, deadline: DateTime.UtcNow.AddMilliseconds(300)));
@@ -66,11 +89,9 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
     public async Task Push_HeldLongerThanMaxHold_IsResourceExhaustedAndStoresNothing()
     {
         await using var bed = await StartAsync(MessagesOnly with { MaxHoldMs = 100 });
-        await bed.RegisterAsync("worker-a");
-        await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 0, GatewayTestbed.Records(4)));
+        await StoreTheFirstPushAsync(bed);
 
-        var error = await Assert.ThrowsAsync<RpcException>(async () =>
-            await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 1, GatewayTestbed.Records(4, batch: 1))));
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await bed.Client.PushAsync(SecondPush));
 
         Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
         Assert.Contains("rate limiter", error.Status.Detail);
@@ -83,10 +104,7 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
     public async Task Push_HeldWhenTheGatewayStops_IsUnavailableAndStoresNothing()
     {
         await using var bed = await StartAsync();
-        await bed.RegisterAsync("worker-a");
-        await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 0, GatewayTestbed.Records(4)));
-        var held = bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 1, GatewayTestbed.Records(4, batch: 1))).ResponseAsync;
-        await GatewayWeightsTests.WaitUntilAsync(() => bed.Gateway.Counters.Holding == 1);
+        var held = await HoldTheSecondPushAsync(bed);
 
         await bed.Gateway.StopAsync();
 
@@ -101,10 +119,7 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
     {
         // The learner's threshold (10 transitions here) is inserted freely before the ratio applies.
         await using var bed = await StartAsync(contract: OneUpdatePerTransition with { MinTransitions = 10 }, warmup: 10);
-        await bed.RegisterAsync("worker-a");
-
-        for (int i = 0; i < 5; i++)
-            await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", i, GatewayTestbed.Records(2, batch: i)));
+        await PushInOrderAsync(bed, pushes: 5, transitionsEach: 2);
 
         Assert.Equal(10, await bed.StoredAsync());
         Assert.Equal(0, bed.Gateway.Counters.HeldPushes);
@@ -114,10 +129,7 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
     public async Task Push_WithRatioZero_IsNeverHeld()
     {
         await using var bed = await StartAsync(contract: OneUpdatePerTransition with { UpdatesPerTransition = 0 });
-        await bed.RegisterAsync("worker-a");
-
-        for (int i = 0; i < 10; i++)
-            await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", i, GatewayTestbed.Records(50, batch: i)));
+        await PushInOrderAsync(bed, pushes: 10, transitionsEach: 50);
 
         Assert.Equal(500, await bed.StoredAsync());
         Assert.Equal(0, bed.Gateway.Counters.HeldPushes);
@@ -148,10 +160,7 @@ public sealed class GatewayRateLimitTests(RedisFixture redis) : IClassFixture<Re
     public async Task A_learner_that_rewrites_the_contract_changes_what_a_running_gateway_admits()
     {
         await using var bed = await StartAsync(new GatewayOptions { ProgressReconcileMs = 200 });
-        await bed.RegisterAsync("worker-a");
-        await bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 0, GatewayTestbed.Records(4))); // D = 4 at r = 1
-        var held = bed.Client.PushAsync(GatewayTestbed.Push("worker-a", 1, GatewayTestbed.Records(4, batch: 1))).ResponseAsync;
-        await GatewayWeightsTests.WaitUntilAsync(() => bed.Gateway.Counters.Holding == 1);
+        var held = await HoldTheSecondPushAsync(bed); // D = 4 at r = 1
 
         // The learner restarts with r = 0.1: D = 4 * 0.1 = 0.4 <= 1, so the held push may pass without a single update.
         await bed.Learner.InitializeRunAsync(bed.Metadata with { RateLimit = OneUpdatePerTransition with { UpdatesPerTransition = 0.1 } }, CancellationToken.None);

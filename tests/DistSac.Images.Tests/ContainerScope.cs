@@ -1,4 +1,5 @@
 using System.Globalization;
+using DistSac.Testing;
 
 namespace DistSac.Images.Tests;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DistSac.Testing;
 using Xunit.Abstractions;
 
 namespace DistSac.Images.Tests;

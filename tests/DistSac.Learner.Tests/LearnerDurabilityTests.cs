@@ -48,8 +48,9 @@ public sealed class LearnerDurabilityTests : IAsyncDisposable
         await WaitForMetricAsync(running, http, "distsac_checkpoint_updates", v => v >= 20);
 
         // The checkpoint folder becomes a regular file: every write under it fails, as on a read-only or full disk.
+        // Moved aside in one rename: a recursive delete races the saver, whose next .tmp can land in the folder mid-delete.
         var run = Path.Combine(options.RunsRoot, replay.RunId, "checkpoint");
-        Directory.Delete(run, recursive: true);
+        Directory.Move(run, run + ".moved-aside");
         File.WriteAllText(run, "not a folder");
         var failures = await WaitForMetricAsync(running, http, "distsac_checkpoint_write_failures_total", v => v >= 2);
         var updatesWhileFailing = await WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= 80);
@@ -101,7 +102,7 @@ public sealed class LearnerDurabilityTests : IAsyncDisposable
             await WaitForAsync(running, () => Task.FromResult(learner.Exporter.Ready), "the learner to publish its first weights");
             await InsertAsync(feeder, "feeder", firstSequence: 0, chunks: 4);
             await WaitForMetricAsync(running, http, "distsac_checkpoint_updates", v => v >= 20);
-            File.Copy(Path.Combine(first.RunsRoot, replay.RunId, "checkpoint", "learner.ckpt"), older);
+            await CopyWhileRotatingAsync(Path.Combine(first.RunsRoot, replay.RunId, "checkpoint", "learner.ckpt"), older);
             await WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= 80);
             await stop.CancelAsync();
             await running;
@@ -121,6 +122,27 @@ public sealed class LearnerDurabilityTests : IAsyncDisposable
         var (firstFresh, freshAt) = await FirstPublishedVersionAsync(replay, Options($"http://127.0.0.1:{FreePort.Next()}", checkpointInterval: 0), feeder);
         Assert.True(freshAt < storedNow, $"the fresh learner was at update {freshAt}");
         Assert.True(firstFresh > storedNow, $"a fresh learner published version {firstFresh}, not above the stored {storedNow}");
+    }
+
+    /// <summary>
+    /// Copies a checkpoint the running learner keeps rewriting: between its two renames (learner.ckpt to .prev, .tmp to
+    /// learner.ckpt) the file is briefly absent, by design, so a missing file is tried again for up to 10 s.
+    /// </summary>
+    private static async Task CopyWhileRotatingAsync(string source, string destination)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            try
+            {
+                File.Copy(source, destination);
+                return;
+            }
+            catch (FileNotFoundException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(5);
+            }
+        }
     }
 
     /// <summary>Starts a learner, reads the progress (update count, weights version) it published first or soon after, stops it.</summary>

@@ -58,25 +58,50 @@ internal static class LearnerHarness
         }
     }
 
-    public static async Task WaitForAsync(Task running, Func<Task<bool>> condition, string what)
+    public static Task WaitForAsync(Task running, Func<Task<bool>> condition, string what) => WaitForAsync(running, condition, () => what);
+
+    /// <summary>
+    /// Polls <paramref name="condition"/> for up to 90 s, surfacing the learner's exception if it ends; on time-out the
+    /// message is <paramref name="what"/> as it reads then (so it can say what was seen last, not what was known at the start).
+    /// </summary>
+    public static async Task WaitForAsync(Task running, Func<Task<bool>> condition, Func<string> what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (!await condition())
         {
             if (running.IsCompleted) await running; // surfaces the learner's exception
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            if (DateTime.UtcNow >= deadline) Assert.Fail($"timed out after 90 s waiting for {what()}");
             await Task.Delay(50);
         }
     }
 
+    /// <summary>
+    /// Polls the learner's /metrics until <paramref name="name"/> passes <paramref name="condition"/>; returns that value.
+    /// A time-out names the address polled, the last value of the metric (NaN: absent from /metrics), the update count,
+    /// distsac_replay_unavailable and the last failed request, if any.
+    /// </summary>
     public static async Task<double> WaitForMetricAsync(Task running, HttpClient http, string name, Func<double, bool> condition)
     {
         double value = double.NaN;
+        Dictionary<string, double>? last = null;
+        string? failure = null;
         await WaitForAsync(running, async () =>
         {
-            value = PrometheusText.Parse(await http.GetStringAsync("/metrics")).GetValueOrDefault(name, double.NaN);
+            try
+            {
+                last = PrometheusText.Parse(await http.GetStringAsync("/metrics"));
+            }
+            catch (HttpRequestException e)
+            {
+                failure = e.Message; // the listener is not up yet, or went away: the learner's own end surfaces above
+                return false;
+            }
+            value = last.GetValueOrDefault(name, double.NaN);
             return condition(value);
-        }, $"{name} (last {value})");
+        }, () => $"{name} on {http.BaseAddress}metrics: last {name} = {value}, distsac_updates_total = {Last("distsac_updates_total")}, " +
+            $"distsac_replay_unavailable = {Last("distsac_replay_unavailable")}" + (failure is null ? "" : $"; last failed request: {failure}"));
         return value;
+
+        double Last(string metric) => last?.GetValueOrDefault(metric, double.NaN) ?? double.NaN;
     }
 }

@@ -1,5 +1,3 @@
-using DistSac.Learning;
-using DistSac.Replay;
 using DistSac.Testing;
 using StackExchange.Redis;
 
@@ -15,63 +13,23 @@ public class LearnerInsertWaitTests
     public async Task Learner_ahead_of_the_workers_sleeps_until_an_insert_arrives()
     {
         await using var shard = await RedisServer.StartAsync();
-        var runsRoot = Directory.CreateTempSubdirectory("distsac-learner-wait-");
-        try
-        {
-            var replayOptions = new ReplayOptions { RunId = "wait-" + Guid.NewGuid().ToString("N")[..12], Shards = [shard.Endpoint], CapacityPerShard = 100_000 };
-            string listen = $"http://127.0.0.1:{FreePort.Next()}";
-            // One update per transition after a warm-up of 256, tolerance 1: after the warm-up the learner may do one
-            // update, then waits for each further transition.
-            var options = LearnerHarness.EndlessLearner(runsRoot.FullName, listen) with { UpdatesPerTransition = 1, RateLimitTolerance = 1 };
-            var learner = new DistributedLearner(options, new SacOptions { BatchSize = 32 }, replayOptions);
-            using var stop = new CancellationTokenSource();
-            var running = learner.RunAsync(stop.Token);
-            using var http = new HttpClient { BaseAddress = new Uri(listen) };
-            await using var feeder = await ShardedReplay.ConnectAsync(replayOptions, logger: null, CancellationToken.None);
-            await LearnerHarness.WaitForAsync(running, () => Task.FromResult(learner.Exporter.Ready), "the learner to publish its first weights");
-            await feeder.RequireMetadataAsync(CancellationToken.None);
-            await LearnerHarness.InsertAsync(feeder, "feeder", firstSequence: 0, chunks: 2); // the warm-up
-            await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= 1);
-            await Task.Delay(500); // the prefetcher's queue is full by now: nothing but the learner's wait reads the shard
+        // One update per transition after a warm-up of 256, tolerance 1: after the warm-up the learner may do one
+        // update, then waits for each further transition.
+        await using var learner = await RunningLearner.StartAsync("wait", [shard], o => o with { UpdatesPerTransition = 1, RateLimitTolerance = 1 });
+        await LearnerHarness.InsertAsync(learner.Feeder, "feeder", firstSequence: 0, chunks: 2); // the warm-up
+        await learner.WaitForMetricAsync("distsac_updates_total", v => v >= 1);
+        await Task.Delay(500); // the prefetcher's queue is full by now: nothing but the learner's wait reads the shard
 
-            await using var observer = await ConnectionMultiplexer.ConnectAsync(shard.Endpoint + ",allowAdmin=true");
-            var server = observer.GetServer(shard.Endpoint);
-            long before = await CallsAsync(server, "hmget");
-            await Task.Delay(1000);
-            long reads = await CallsAsync(server, "hmget") - before;
+        await using var observer = await ConnectionMultiplexer.ConnectAsync(shard.Endpoint + ",allowAdmin=true");
+        var server = observer.GetServer(shard.Endpoint);
+        long before = await RedisCommandStats.CallsAsync(server, "hmget");
+        await Task.Delay(1000);
+        long reads = await RedisCommandStats.CallsAsync(server, "hmget") - before;
 
-            // A 200 ms reconcile is ~5 reads a second; the former Task.Delay(2) loop read ~300-500 times.
-            Assert.InRange(reads, 0, 50);
-            await LearnerHarness.InsertAsync(feeder, "feeder", firstSequence: 2, chunks: 1);
-            await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= 100);
-
-            await stop.CancelAsync();
-            try
-            {
-                await running;
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-        finally
-        {
-            runsRoot.Delete(recursive: true);
-        }
-    }
-
-    /// <summary>The server's call count of one command, from INFO commandstats.</summary>
-    private static async Task<long> CallsAsync(IServer server, string command)
-    {
-        foreach (var group in await server.InfoAsync("commandstats"))
-        {
-            foreach (var entry in group)
-            {
-                if (entry.Key != "cmdstat_" + command) continue;
-                var calls = entry.Value.Split(',')[0]; // "calls=123"
-                return long.Parse(calls["calls=".Length..], System.Globalization.CultureInfo.InvariantCulture);
-            }
-        }
-        return 0;
+        // A 200 ms reconcile is ~5 reads a second; the former Task.Delay(2) loop read ~300-500 times.
+        Assert.InRange(reads, 0, 50);
+        await LearnerHarness.InsertAsync(learner.Feeder, "feeder", firstSequence: 2, chunks: 1);
+        await learner.WaitForMetricAsync("distsac_updates_total", v => v >= 100);
+        await learner.StopAsync();
     }
 }

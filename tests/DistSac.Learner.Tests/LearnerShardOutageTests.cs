@@ -1,9 +1,8 @@
 using System.Net;
 using DistSac.Observability;
-using DistSac.Learning;
-using DistSac.Protocol;
 using DistSac.Replay;
 using DistSac.Testing;
+using StackExchange.Redis;
 
 namespace DistSac.Learner.Tests;
 
@@ -19,56 +18,25 @@ public class LearnerShardOutageTests
     public async Task Learner_keeps_updating_from_its_mirror_while_a_shard_is_down()
     {
         await using var shard0 = await RedisServer.StartAsync();
-        var shard1 = await RedisServer.StartAsync();
-        var runsRoot = Directory.CreateTempSubdirectory("distsac-learner-mirror-outage-");
-        try
-        {
-            var replayOptions = new ReplayOptions
-            {
-                RunId = "mirror-outage-" + Guid.NewGuid().ToString("N")[..12],
-                Shards = [shard0.Endpoint, shard1.Endpoint],
-                CapacityPerShard = 100_000,
-            };
-            string listen = $"http://127.0.0.1:{FreePort.Next()}";
-            var options = LearnerHarness.EndlessLearner(runsRoot.FullName, listen) with { ReplayOutageTimeoutSeconds = 120 };
-            Assert.Equal("mirror", options.Sampling);
-            var learner = new DistributedLearner(options, new SacOptions { BatchSize = 32 }, replayOptions);
-            using var stop = new CancellationTokenSource();
-            var running = learner.RunAsync(stop.Token);
-            using var http = new HttpClient { BaseAddress = new Uri(listen) };
-            await using var feeder = await ShardedReplay.ConnectAsync(replayOptions, logger: null, CancellationToken.None);
-            await LearnerHarness.WaitForAsync(running, () => Task.FromResult(learner.Exporter.Ready), "the learner to publish its first weights");
-            await feeder.RequireMetadataAsync(CancellationToken.None);
-            await LearnerHarness.InsertAsync(feeder, "feeder", firstSequence: 0, chunks: 8); // 4 chunks of 128 on each shard
-            double before = await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= 30);
+        await using var shard1 = await RedisServer.StartAsync();
+        await using var learner = await RunningLearner.StartAsync("mirror-outage", [shard0, shard1], o => o with { ReplayOutageTimeoutSeconds = 120 });
+        Assert.Equal("mirror", learner.Options.Sampling);
+        await LearnerHarness.InsertAsync(learner.Feeder, "feeder", firstSequence: 0, chunks: 8); // 4 chunks of 128 on each shard
+        double before = await learner.WaitForMetricAsync("distsac_updates_total", v => v >= 30);
 
-            await shard1.KillAsync();
-            await LearnerHarness.WaitForMetricAsync(running, http, "distsac_replay_unavailable", v => v == 1);
-            double down = await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= before + 60);
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/readyz")).StatusCode);
-            Assert.Equal(1, await MetricAsync(http, "distsac_replay_unavailable")); // still down, still updating
+        await shard1.KillAsync();
+        await learner.WaitForMetricAsync("distsac_replay_unavailable", v => v == 1);
+        double down = await learner.WaitForMetricAsync("distsac_updates_total", v => v >= before + 60);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await learner.Http.GetAsync("/readyz")).StatusCode);
+        Assert.Equal(1, await MetricAsync(learner.Http, "distsac_replay_unavailable")); // still down, still updating
 
-            await using var restarted = await RedisServer.StartAsync(port: shard1.Port);
-            await LearnerHarness.WaitForMetricAsync(running, http, "distsac_replay_unavailable", v => v == 0);
-            // The restarted shard refills; the feeder's own connection may reconnect a moment after the learner's.
-            await LearnerHarness.InsertOnceSentAsync(feeder, "feeder", firstSequence: 8, chunks: 2);
-            await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= down + 30);
-            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/readyz")).StatusCode);
-
-            await stop.CancelAsync();
-            try
-            {
-                await running;
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-        finally
-        {
-            await shard1.DisposeAsync();
-            runsRoot.Delete(recursive: true);
-        }
+        await using var restarted = await RedisServer.StartAsync(port: shard1.Port);
+        await learner.WaitForMetricAsync("distsac_replay_unavailable", v => v == 0);
+        // The restarted shard refills; the feeder's own connection may reconnect a moment after the learner's.
+        await LearnerHarness.InsertOnceSentAsync(learner.Feeder, "feeder", firstSequence: 8, chunks: 2);
+        await learner.WaitForMetricAsync("distsac_updates_total", v => v >= down + 30);
+        Assert.Equal(HttpStatusCode.OK, (await learner.Http.GetAsync("/readyz")).StatusCode);
+        await learner.StopAsync();
     }
 
     private static async Task<double> MetricAsync(HttpClient http, string name) =>
@@ -78,110 +46,81 @@ public class LearnerShardOutageTests
     public async Task Learner_sampling_from_redis_waits_out_a_shard_restart_and_goes_on_updating()
     {
         await using var shard0 = await RedisServer.StartAsync();
-        var shard1 = await RedisServer.StartAsync();
-        var runsRoot = Directory.CreateTempSubdirectory("distsac-learner-outage-");
-        try
-        {
-            var replayOptions = new ReplayOptions
-            {
-                RunId = "outage-" + Guid.NewGuid().ToString("N")[..12],
-                Shards = [shard0.Endpoint, shard1.Endpoint],
-                CapacityPerShard = 100_000,
-            };
-            string listen = $"http://127.0.0.1:{FreePort.Next()}";
-            var options = LearnerHarness.EndlessLearner(runsRoot.FullName, listen) with { ReplayOutageTimeoutSeconds = 120, Sampling = "redis" };
-            var learner = new DistributedLearner(options, new SacOptions { BatchSize = 32 }, replayOptions);
-            using var stop = new CancellationTokenSource();
-            var running = learner.RunAsync(stop.Token);
-            using var http = new HttpClient { BaseAddress = new Uri(listen) };
-            await using var feeder = await ShardedReplay.ConnectAsync(replayOptions, logger: null, CancellationToken.None);
-            await LearnerHarness.WaitForAsync(running, () => Task.FromResult(learner.Exporter.Ready), "the learner to publish its first weights");
-            await feeder.RequireMetadataAsync(CancellationToken.None);
-            await LearnerHarness.InsertAsync(feeder, "feeder", firstSequence: 0, chunks: 8); // 4 chunks of 128 on each shard
+        await using var shard1 = await RedisServer.StartAsync();
+        await using var learner = await RunningLearner.StartAsync("outage", [shard0, shard1], o => o with { ReplayOutageTimeoutSeconds = 120, Sampling = "redis" });
+        await LearnerHarness.InsertAsync(learner.Feeder, "feeder", firstSequence: 0, chunks: 8); // 4 chunks of 128 on each shard
+        double before = await learner.WaitForMetricAsync("distsac_updates_total", v => v >= 30);
 
-            double before = await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= 30);
+        await shard1.KillAsync();
+        await learner.WaitForMetricAsync("distsac_replay_unavailable", v => v == 1);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await learner.Http.GetAsync("/readyz")).StatusCode);
+        Assert.False(learner.Running.IsCompleted, "the learner ended on a shard outage");
 
-            await shard1.KillAsync();
-            await LearnerHarness.WaitForMetricAsync(running, http, "distsac_replay_unavailable", v => v == 1);
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/readyz")).StatusCode);
-            Assert.False(running.IsCompleted, "the learner ended on a shard outage");
+        await using var restarted = await RedisServer.StartAsync(port: shard1.Port);
+        await learner.WaitForMetricAsync("distsac_replay_unavailable", v => v == 0);
+        // The restarted shard refills; the feeder's own connection may reconnect a moment after the learner's.
+        await LearnerHarness.InsertOnceSentAsync(learner.Feeder, "feeder", firstSequence: 8, chunks: 2);
+        double after = await learner.WaitForMetricAsync("distsac_updates_total", v => v >= before + 30);
+        Assert.Equal(HttpStatusCode.OK, (await learner.Http.GetAsync("/readyz")).StatusCode);
+        Assert.True(after > before);
+        await learner.StopAsync();
+    }
 
-            await using var restarted = await RedisServer.StartAsync(port: shard1.Port);
-            await LearnerHarness.WaitForMetricAsync(running, http, "distsac_replay_unavailable", v => v == 0);
-            // The restarted shard refills; the feeder's own connection may reconnect a moment after the learner's.
-            await LearnerHarness.InsertOnceSentAsync(feeder, "feeder", firstSequence: 8, chunks: 2);
-            double after = await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= before + 30);
-            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/readyz")).StatusCode);
-            Assert.True(after > before);
+    /// <summary>
+    /// The case behind the test above's rare time-out: a learner sampling from Redis that is waiting for a batch when the
+    /// shard dies (its prefetch queue empty) used to sit in that wait, never reporting the outage. Here the learner is
+    /// parked there on purpose: shard 0's counters say 1,024 transitions were inserted (the warm-up is met) while no
+    /// shard holds one to sample, so the prefetcher finds nothing and the learner waits for a batch.
+    /// </summary>
+    [Fact]
+    public async Task Learner_sampling_from_redis_reports_a_shard_outage_while_it_waits_for_a_batch()
+    {
+        await using var shard0 = await RedisServer.StartAsync();
+        await using var shard1 = await RedisServer.StartAsync();
+        await using var learner = await RunningLearner.StartAsync("batch-wait-outage", [shard0, shard1], o => o with { ReplayOutageTimeoutSeconds = 120, Sampling = "redis" });
+        await learner.WaitForMetricAsync("distsac_rate_limiter_waiting{reason=\"warmup\"}", v => v == 1);
+        await using (var admin = await ConnectionMultiplexer.ConnectAsync(shard0.Endpoint))
+            await admin.GetDatabase().HashSetAsync(RunKeys.ShardState(learner.Replay.RunId, 0), "total", 1024);
+        await learner.WaitForMetricAsync("distsac_rate_limiter_waiting{reason=\"warmup\"}", v => v == 0); // past the limiter: waiting for a batch
+        await Task.Delay(500);
+        Assert.Equal(0, await MetricAsync(learner.Http, "distsac_updates_total"));
 
-            await stop.CancelAsync();
-            try
-            {
-                await running;
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-        finally
-        {
-            await shard1.DisposeAsync();
-            runsRoot.Delete(recursive: true);
-        }
+        await shard1.KillAsync();
+        await learner.WaitForMetricAsync("distsac_replay_unavailable", v => v == 1);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await learner.Http.GetAsync("/readyz")).StatusCode);
+
+        await using var restarted = await RedisServer.StartAsync(port: shard1.Port);
+        await learner.WaitForMetricAsync("distsac_replay_unavailable", v => v == 0);
+        Assert.False(learner.Running.IsCompleted, "the learner ended on a shard outage");
+        await learner.StopAsync();
     }
 
     [Fact]
     public async Task Learner_recreates_the_run_when_shard_0_comes_back_empty()
     {
         var shard0 = await RedisServer.StartAsync();
-        var runsRoot = Directory.CreateTempSubdirectory("distsac-learner-shard0-");
         try
         {
-            var replayOptions = new ReplayOptions
-            {
-                RunId = "shard0-" + Guid.NewGuid().ToString("N")[..12],
-                Shards = [shard0.Endpoint],
-                CapacityPerShard = 100_000,
-            };
-            string listen = $"http://127.0.0.1:{FreePort.Next()}";
-            var options = LearnerHarness.EndlessLearner(runsRoot.FullName, listen) with { WarmupTransitions = 128, ReplayOutageTimeoutSeconds = 120 };
-            var learner = new DistributedLearner(options, new SacOptions { BatchSize = 32 }, replayOptions);
-            using var stop = new CancellationTokenSource();
-            var running = learner.RunAsync(stop.Token);
-            using var http = new HttpClient { BaseAddress = new Uri(listen) };
-            await LearnerHarness.WaitForAsync(running, () => Task.FromResult(learner.Exporter.Ready), "the learner to publish its first weights");
-            await using (var feeder = await ShardedReplay.ConnectAsync(replayOptions, logger: null, CancellationToken.None))
-            {
-                await feeder.RequireMetadataAsync(CancellationToken.None);
-                await LearnerHarness.InsertAsync(feeder, "feeder", firstSequence: 0, chunks: 2);
-            }
-            double before = await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= 30);
+            await using var learner = await RunningLearner.StartAsync("shard0", [shard0], o => o with { WarmupTransitions = 128, ReplayOutageTimeoutSeconds = 120 });
+            await LearnerHarness.InsertAsync(learner.Feeder, "feeder", firstSequence: 0, chunks: 2);
+            double before = await learner.WaitForMetricAsync("distsac_updates_total", v => v >= 30);
 
             int port = shard0.Port;
             await shard0.KillAsync();
             await shard0.DisposeAsync();
             shard0 = await RedisServer.StartAsync(port: port); // empty: no metadata, no weights, no progress
 
-            await using var after = await ShardedReplay.ConnectAsync(replayOptions, logger: null, CancellationToken.None);
-            await LearnerHarness.WaitForAsync(running, async () => await after.ReadMetadataAsync(CancellationToken.None) is not null, "the run metadata to be re-created");
-            await LearnerHarness.WaitForAsync(running, async () => await after.ReadLatestWeightsAsync(CancellationToken.None) is not null, "the weights to be published again");
+            await using var after = await ShardedReplay.ConnectAsync(learner.Replay, logger: null, CancellationToken.None);
+            await learner.WaitForAsync(async () => await after.ReadMetadataAsync(CancellationToken.None) is not null, "the run metadata to be re-created");
+            await learner.WaitForAsync(async () => await after.ReadLatestWeightsAsync(CancellationToken.None) is not null, "the weights to be published again");
             Assert.True((await after.ReadLearnerProgressAsync(CancellationToken.None)).Updates >= (long)before);
             await LearnerHarness.InsertAsync(after, "feeder", firstSequence: 0, chunks: 2);
-            await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= before + 30);
-
-            await stop.CancelAsync();
-            try
-            {
-                await running;
-            }
-            catch (OperationCanceledException)
-            {
-            }
+            await learner.WaitForMetricAsync("distsac_updates_total", v => v >= before + 30);
+            await learner.StopAsync();
         }
         finally
         {
             await shard0.DisposeAsync();
-            runsRoot.Delete(recursive: true);
         }
     }
 }

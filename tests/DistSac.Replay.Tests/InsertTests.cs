@@ -10,23 +10,21 @@ public sealed class InsertTests(TwoRedisServers redis) : IClassFixture<TwoRedisS
     [Fact]
     public async Task Records_fill_the_ring_in_order_and_the_state_counts_them()
     {
-        string run = TestRuns.NewRunId();
-        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 10);
+        await using var replay = await OneShardRunAsync(capacity: 10);
 
         var result = await replay.InsertAsync("w", 0, TestRuns.Records(4, firstId: 0), 4, None);
 
         Assert.Equal(new InsertResult(4, false, 0, 4), result);
         var stats = await replay.ReadStatsAsync(None);
         Assert.Equal(new ShardStats(0, Fill: 4, Cursor: 4, TotalInserted: 4), stats.Shards[0]);
-        Assert.Equal(new int?[] { 0, 1, 2, 3, null, null, null, null, null, null }, await SlotIdsAsync(run, 0, 10));
-        await AssertSlotsHoldExactRecordsAsync(run, 0, 10);
+        Assert.Equal(new int?[] { 0, 1, 2, 3, null, null, null, null, null, null }, await SlotIdsAsync(replay, 0, 10));
+        await AssertSlotsHoldExactRecordsAsync(replay, 0, 10);
     }
 
     [Fact]
     public async Task A_chunk_larger_than_the_remaining_ring_wraps_and_evicts_the_oldest_records()
     {
-        string run = TestRuns.NewRunId();
-        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 10);
+        await using var replay = await OneShardRunAsync(capacity: 10);
         await replay.InsertAsync("w", 0, TestRuns.Records(7, firstId: 0), 7, None);
 
         // 3 slots remain; ids 7,8,9 fill them and ids 10..13 overwrite the oldest (0..3) at slots 0..3.
@@ -35,19 +33,18 @@ public sealed class InsertTests(TwoRedisServers redis) : IClassFixture<TwoRedisS
         Assert.Equal(7, result.Stored);
         Assert.Equal(14, result.ShardTotalInserted);
         Assert.Equal(new ShardStats(0, Fill: 10, Cursor: 4, TotalInserted: 14), (await replay.ReadStatsAsync(None)).Shards[0]);
-        Assert.Equal(new int?[] { 10, 11, 12, 13, 4, 5, 6, 7, 8, 9 }, await SlotIdsAsync(run, 0, 10));
-        await AssertSlotsHoldExactRecordsAsync(run, 0, 10);
+        Assert.Equal(new int?[] { 10, 11, 12, 13, 4, 5, 6, 7, 8, 9 }, await SlotIdsAsync(replay, 0, 10));
+        await AssertSlotsHoldExactRecordsAsync(replay, 0, 10);
 
         // The next record replaces slot 4, the oldest survivor (id 4).
         await replay.InsertAsync("w", 2, TestRuns.Records(1, firstId: 14), 1, None);
-        Assert.Equal(new int?[] { 10, 11, 12, 13, 14, 5, 6, 7, 8, 9 }, await SlotIdsAsync(run, 0, 10));
+        Assert.Equal(new int?[] { 10, 11, 12, 13, 14, 5, 6, 7, 8, 9 }, await SlotIdsAsync(replay, 0, 10));
     }
 
     [Fact]
     public async Task Sampling_after_eviction_returns_only_surviving_records_byte_for_byte()
     {
-        string run = TestRuns.NewRunId();
-        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 10);
+        await using var replay = await OneShardRunAsync(capacity: 10);
         await replay.InsertAsync("w", 0, TestRuns.Records(7, firstId: 0), 7, None);
         await replay.InsertAsync("w", 1, TestRuns.Records(7, firstId: 7), 7, None);
 
@@ -71,8 +68,7 @@ public sealed class InsertTests(TwoRedisServers redis) : IClassFixture<TwoRedisS
     [Fact]
     public async Task A_chunk_larger_than_the_whole_capacity_keeps_only_its_last_capacity_records()
     {
-        string run = TestRuns.NewRunId();
-        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 5);
+        await using var replay = await OneShardRunAsync(capacity: 5);
         await replay.InsertAsync("w", 0, TestRuns.Records(2, firstId: 0), 2, None);
 
         var result = await replay.InsertAsync("w", 1, TestRuns.Records(12, firstId: 100), 12, None);
@@ -81,22 +77,21 @@ public sealed class InsertTests(TwoRedisServers redis) : IClassFixture<TwoRedisS
         // slot (2 + 12) mod 5 = 4, which holds the oldest kept record (107).
         Assert.Equal(new InsertResult(5, false, 0, 14), result);
         Assert.Equal(new ShardStats(0, Fill: 5, Cursor: 4, TotalInserted: 14), (await replay.ReadStatsAsync(None)).Shards[0]);
-        Assert.Equal(new int?[] { 108, 109, 110, 111, 107 }, await SlotIdsAsync(run, 0, 5));
-        await AssertSlotsHoldExactRecordsAsync(run, 0, 5);
+        Assert.Equal(new int?[] { 108, 109, 110, 111, 107 }, await SlotIdsAsync(replay, 0, 5));
+        await AssertSlotsHoldExactRecordsAsync(replay, 0, 5);
     }
 
     [Fact]
     public async Task Re_pushing_the_same_worker_and_sequence_stores_nothing_and_reports_a_duplicate()
     {
-        string run = TestRuns.NewRunId();
-        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 100);
+        await using var replay = await OneShardRunAsync(capacity: 100);
         await replay.InsertAsync("w", 5, TestRuns.Records(3, firstId: 0), 3, None);
 
         var again = await replay.InsertAsync("w", 5, TestRuns.Records(3, firstId: 50), 3, None);
 
         Assert.Equal(new InsertResult(0, true, 0, 3), again);
         Assert.Equal(new ShardStats(0, 3, 3, 3), (await replay.ReadStatsAsync(None)).Shards[0]);
-        Assert.Equal(new int?[] { 0, 1, 2, null }, await SlotIdsAsync(run, 0, 4));
+        Assert.Equal(new int?[] { 0, 1, 2, null }, await SlotIdsAsync(replay, 0, 4));
 
         // Another worker's sequence 5 and this worker's next sequence are new.
         Assert.False((await replay.InsertAsync("other", 5, TestRuns.Records(1, firstId: 70), 1, None)).Duplicate);
@@ -107,8 +102,7 @@ public sealed class InsertTests(TwoRedisServers redis) : IClassFixture<TwoRedisS
     [Fact]
     public async Task A_sequence_older_than_anything_its_lane_stored_is_refused_not_acknowledged_as_a_duplicate()
     {
-        string run = TestRuns.NewRunId();
-        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 100);
+        await using var replay = await OneShardRunAsync(capacity: 100);
         await replay.InsertAsync("w", 5, TestRuns.Records(3, firstId: 0), 3, None);
 
         var older = await Assert.ThrowsAsync<ReplaySequenceException>(() => replay.InsertAsync("w", 4, TestRuns.Records(3, firstId: 60), 3, None));
@@ -121,8 +115,7 @@ public sealed class InsertTests(TwoRedisServers redis) : IClassFixture<TwoRedisS
     [Fact]
     public async Task A_gap_is_refused_naming_the_expected_sequence_and_the_skipped_ones_stay_storable()
     {
-        string run = TestRuns.NewRunId();
-        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 100);
+        await using var replay = await OneShardRunAsync(capacity: 100);
         await replay.InsertAsync("w", 7, 0, TestRuns.Records(1, firstId: 0), 1, None);
 
         var gap = await Assert.ThrowsAsync<ReplaySequenceException>(() => replay.InsertAsync("w", 7, 5, TestRuns.Records(1, firstId: 5), 1, None));
@@ -139,8 +132,7 @@ public sealed class InsertTests(TwoRedisServers redis) : IClassFixture<TwoRedisS
     [Fact]
     public async Task On_two_shards_each_lane_steps_by_the_shard_count_and_a_gap_names_the_next_sequence_of_its_lane()
     {
-        string run = TestRuns.NewRunId();
-        await using var replay = await TestRuns.OpenAsync(redis.Servers, run, capacity: 100);
+        await using var replay = await TwoShardRunAsync(capacity: 100);
         for (int seq = 0; seq < 4; seq++)
             await replay.InsertAsync("w", 1, seq, TestRuns.Records(1, firstId: seq), 1, None);
 
@@ -159,8 +151,7 @@ public sealed class InsertTests(TwoRedisServers redis) : IClassFixture<TwoRedisS
     [InlineData(99999999999999999L)]       // the next one has one more digit
     public async Task Sequences_are_compared_exactly_up_to_2_to_the_63(long start)
     {
-        string run = TestRuns.NewRunId();
-        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 100);
+        await using var replay = await OneShardRunAsync(capacity: 100);
 
         var first = await replay.InsertAsync("w", 1, start, TestRuns.Records(1, firstId: 0), 1, None);
         var next = await replay.InsertAsync("w", 1, start + 1, TestRuns.Records(1, firstId: 1), 1, None);
@@ -177,8 +168,7 @@ public sealed class InsertTests(TwoRedisServers redis) : IClassFixture<TwoRedisS
     [Fact]
     public async Task A_new_incarnation_of_a_worker_starts_its_sequences_again_without_colliding()
     {
-        string run = TestRuns.NewRunId();
-        await using var replay = await TestRuns.OpenAsync(redis.Servers, run, capacity: 100);
+        await using var replay = await TwoShardRunAsync(capacity: 100);
         long before = await replay.RegisterWorkerAsync("w", None);
         for (int seq = 0; seq < 3; seq++)
             await replay.InsertAsync("w", before, seq, TestRuns.Records(2, firstId: seq * 2), 2, None);
@@ -198,12 +188,11 @@ public sealed class InsertTests(TwoRedisServers redis) : IClassFixture<TwoRedisS
     [Fact]
     public async Task Incarnations_keep_growing_after_shard_0_forgot_them()
     {
-        string run = TestRuns.NewRunId();
-        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 100);
+        await using var replay = await OneShardRunAsync(capacity: 100);
         long first = await replay.RegisterWorkerAsync("w", None);
         long second = await replay.RegisterWorkerAsync("w", None);
         await using (var mux = await ConnectionMultiplexer.ConnectAsync(redis.OnlyFirst[0].Endpoint))
-            await mux.GetDatabase().KeyDeleteAsync(RunKeys.Incarnations(run));
+            await mux.GetDatabase().KeyDeleteAsync(RunKeys.Incarnations(replay.Options.RunId));
         await Task.Delay(10); // a restart of Redis and of the worker takes far longer than the clock's 1 ms step
 
         long third = await replay.RegisterWorkerAsync("w", None);
@@ -216,8 +205,7 @@ public sealed class InsertTests(TwoRedisServers redis) : IClassFixture<TwoRedisS
     [Fact]
     public async Task Chunks_go_to_shard_sequence_modulo_shard_count()
     {
-        string run = TestRuns.NewRunId();
-        await using var replay = await TestRuns.OpenAsync(redis.Servers, run, capacity: 100);
+        await using var replay = await TwoShardRunAsync(capacity: 100);
 
         int[] shards = new int[5];
         for (int seq = 0; seq < 5; seq++)
@@ -227,14 +215,13 @@ public sealed class InsertTests(TwoRedisServers redis) : IClassFixture<TwoRedisS
         var stats = await replay.ReadStatsAsync(None);
         Assert.Equal(6, stats.Shards[0].Fill);
         Assert.Equal(4, stats.Shards[1].Fill);
-        Assert.Equal(new int?[] { 10, 11, 30, 31 }, await SlotIdsAsync(run, 1, 4, server: 1));
+        Assert.Equal(new int?[] { 10, 11, 30, 31 }, await SlotIdsAsync(replay, 1, 4, server: 1));
     }
 
     [Fact]
     public async Task Per_worker_counts_sum_over_shards_survive_eviction_and_ignore_duplicates()
     {
-        string run = TestRuns.NewRunId();
-        await using var replay = await TestRuns.OpenAsync(redis.Servers, run, capacity: 4);
+        await using var replay = await TwoShardRunAsync(capacity: 4);
 
         await replay.InsertAsync("a", 0, TestRuns.Records(3, 0), 3, None);   // shard 0
         await replay.InsertAsync("a", 1, TestRuns.Records(2, 10), 2, None);  // shard 1
@@ -253,8 +240,7 @@ public sealed class InsertTests(TwoRedisServers redis) : IClassFixture<TwoRedisS
     [Fact]
     public async Task Concurrent_writers_never_lose_or_duplicate_a_record()
     {
-        string run = TestRuns.NewRunId();
-        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 10_000);
+        await using var replay = await OneShardRunAsync(capacity: 10_000);
 
         var writers = new Task[8];
         for (int w = 0; w < writers.Length; w++)
@@ -270,7 +256,7 @@ public sealed class InsertTests(TwoRedisServers redis) : IClassFixture<TwoRedisS
 
         const int Expected = 8 * 20 * 16;
         Assert.Equal(new ShardStats(0, Expected, Expected, Expected), (await replay.ReadStatsAsync(None)).Shards[0]);
-        var ids = await SlotIdsAsync(run, 0, Expected);
+        var ids = await SlotIdsAsync(replay, 0, Expected);
         Assert.DoesNotContain(null, ids);
         Assert.Equal(Expected, ids.Distinct().Count());
         // Each chunk is contiguous: a chunk is one atomic step, so no other writer's records land inside it.
@@ -282,8 +268,7 @@ public sealed class InsertTests(TwoRedisServers redis) : IClassFixture<TwoRedisS
     [Fact]
     public async Task Bad_lengths_and_counts_are_rejected_before_touching_redis()
     {
-        string run = TestRuns.NewRunId();
-        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 10);
+        await using var replay = await OneShardRunAsync(capacity: 10);
         var records = TestRuns.Records(2, 0);
 
         await Assert.ThrowsAsync<ArgumentException>(() => replay.InsertAsync("w", 0, records, 3, None));
@@ -298,14 +283,13 @@ public sealed class InsertTests(TwoRedisServers redis) : IClassFixture<TwoRedisS
     [Fact]
     public async Task The_largest_allowed_chunk_is_stored_in_one_step()
     {
-        string run = TestRuns.NewRunId();
-        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 100_000);
+        await using var replay = await OneShardRunAsync(capacity: 100_000);
         int n = ProtocolLimits.MaxBatchTransitions;
 
         var result = await replay.InsertAsync("w", 0, TestRuns.Records(n, 0), n, None);
 
         Assert.Equal(n, result.Stored);
-        var ids = await SlotIdsAsync(run, 0, n);
+        var ids = await SlotIdsAsync(replay, 0, n);
         Assert.Equal(Enumerable.Range(0, n).Select(i => (int?)i), ids);
     }
 
@@ -329,12 +313,21 @@ public sealed class InsertTests(TwoRedisServers redis) : IClassFixture<TwoRedisS
     [Fact]
     public async Task Inserting_into_a_run_that_was_never_initialized_fails_clearly()
     {
-        string run = TestRuns.NewRunId();
-        await using var replay = await TestRuns.OpenAsync(redis.OnlyFirst, run, capacity: 10, initialize: false);
+        await using var replay = await OneShardRunAsync(capacity: 10, initialize: false);
 
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => replay.InsertAsync("w", 0, TestRuns.Records(1, 0), 1, None));
-        Assert.Contains(run, ex.Message, StringComparison.Ordinal);
+        Assert.Contains(replay.Options.RunId, ex.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>A new run on the first server only: one shard whose ring holds <paramref name="capacity"/> records.</summary>
+    private Task<ShardedReplay> OneShardRunAsync(long capacity, bool initialize = true) =>
+        TestRuns.OpenAsync(redis.OnlyFirst, TestRuns.NewRunId(), capacity, initialize);
+
+    /// <summary>A new run on both servers: shard 0 on the first, shard 1 on the second.</summary>
+    private Task<ShardedReplay> TwoShardRunAsync(long capacity) => TestRuns.OpenAsync(redis.Servers, TestRuns.NewRunId(), capacity);
+
+    /// <summary>The ids of the records in slots 0..slots-1 of a shard's ring, read from Redis directly (null: empty slot).</summary>
+    private Task<int?[]> SlotIdsAsync(ShardedReplay replay, int shard, int slots, int server = 0) => SlotIdsAsync(replay.Options.RunId, shard, slots, server);
 
     private async Task<int?[]> SlotIdsAsync(string run, int shard, int slots, int server = 0)
     {
@@ -347,8 +340,9 @@ public sealed class InsertTests(TwoRedisServers redis) : IClassFixture<TwoRedisS
         return ids;
     }
 
-    private async Task AssertSlotsHoldExactRecordsAsync(string run, int shard, int slots)
+    private async Task AssertSlotsHoldExactRecordsAsync(ShardedReplay replay, int shard, int slots)
     {
+        string run = replay.Options.RunId;
         await using var mux = await ConnectionMultiplexer.ConnectAsync(redis.First.Endpoint);
         for (int i = 0; i < slots; i++)
         {

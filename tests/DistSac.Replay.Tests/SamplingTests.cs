@@ -16,11 +16,7 @@ public sealed class SamplingTests(TwoRedisServers redis) : IClassFixture<TwoRedi
     [Fact]
     public async Task Samples_are_uniform_over_all_transitions_across_shards_with_unequal_fill()
     {
-        string run = TestRuns.NewRunId();
-        await using var replay = await TestRuns.OpenAsync(redis.Servers, run, capacity: 1000);
-        // Shard 0 (even sequences) holds ids 0..29, shard 1 (odd) holds ids 100..169: 100 transitions, 30/70 split.
-        await replay.InsertAsync("w", 0, TestRuns.Records(30, 0), 30, None);
-        await replay.InsertAsync("w", 1, TestRuns.Records(70, 100), 70, None);
+        await using var replay = await UnequalFillRun.OpenAsync(redis.Servers);
 
         const int Batch = 256, Batches = 400;
         var counts = new long[100];
@@ -35,18 +31,11 @@ public sealed class SamplingTests(TwoRedisServers redis) : IClassFixture<TwoRedi
                 var record = TestRuns.RecordAt(buffer, i);
                 int id = TestRuns.Id(record);
                 Assert.True(record.SequenceEqual(TestRuns.Records(1, id)));
-                counts[id < 100 ? id : id - 70]++;
+                counts[UnequalFillRun.Cell(id)]++;
             }
         }
 
-        const double N = Batch * Batches;
-        var perCell = Enumerable.Repeat(N / 100, 100).ToArray();
-        double slotChi = ChiSquare.Statistic(counts, perCell);
-        Assert.True(slotChi < ChiSquare.Critical(99, 0.001), $"chi-square over 100 transitions {slotChi:F1}");
-
-        long[] perShard = [counts[..30].Sum(), counts[30..].Sum()];
-        double shardChi = ChiSquare.Statistic(perShard, [N * 0.3, N * 0.7]);
-        Assert.True(shardChi < ChiSquare.Critical(1, 0.001), $"chi-square over shards {shardChi:F2} ({perShard[0]} vs {perShard[1]})");
+        UnequalFillRun.AssertUniform(counts);
     }
 
     [Fact]

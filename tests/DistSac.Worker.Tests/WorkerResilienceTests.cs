@@ -8,13 +8,17 @@ public class WorkerResilienceTests
 {
     private static readonly TransitionRecord Layout = new(3, 1);
 
+    /// <summary>A worker with these options, run until it ends (MaxSteps, a fatal error) or <paramref name="ct"/> stops it.</summary>
+    private static Task<WorkerResult> RunWorkerAsync(WorkerOptions options, CancellationToken ct = default) =>
+        new RolloutWorker(options, NullLoggerFactory.Instance).RunAsync(ct);
+
     [Fact]
     public async Task FailedPushes_AreRetriedWithTheSameSequenceAndBytes()
     {
         var gateway = new TestGateway { FailPushes = 3 };
         await using var server = await GatewayServer.StartNewAsync(gateway);
 
-        var result = await new RolloutWorker(WorkerGatewayTests.Options(server, maxSteps: 200), NullLoggerFactory.Instance).RunAsync(CancellationToken.None);
+        var result = await RunWorkerAsync(WorkerGatewayTests.Options(server, maxSteps: 200));
 
         var attempts = gateway.Attempts;
         var first = attempts.Where(a => a.Sequence == 0).ToList();
@@ -31,7 +35,7 @@ public class WorkerResilienceTests
         var gateway = new TestGateway { RunMissingFor = 3 };
         await using var server = await GatewayServer.StartNewAsync(gateway);
 
-        var result = await new RolloutWorker(WorkerGatewayTests.Options(server, maxSteps: 100), NullLoggerFactory.Instance).RunAsync(CancellationToken.None);
+        var result = await RunWorkerAsync(WorkerGatewayTests.Options(server, maxSteps: 100));
 
         Assert.Equal(4, gateway.GetRunInfoCalls);
         Assert.Equal(100, result.AcknowledgedTransitions);
@@ -45,7 +49,7 @@ public class WorkerResilienceTests
         // localhost resolves to 127.0.0.1 (served) and possibly ::1 (refused): round-robin uses the ready address.
         var options = WorkerGatewayTests.Options(server, maxSteps: 100) with { Gateway = $"dns:///localhost:{server.Port}" };
 
-        var result = await new RolloutWorker(options, NullLoggerFactory.Instance).RunAsync(CancellationToken.None);
+        var result = await RunWorkerAsync(options);
 
         Assert.Equal(100, result.AcknowledgedTransitions);
         Assert.Equal(100, gateway.StoredTransitions);
@@ -57,7 +61,7 @@ public class WorkerResilienceTests
         var gateway = new TestGateway { LoseAcknowledgements = 2 };
         await using var server = await GatewayServer.StartNewAsync(gateway);
 
-        var result = await new RolloutWorker(WorkerGatewayTests.Options(server, maxSteps: 200), NullLoggerFactory.Instance).RunAsync(CancellationToken.None);
+        var result = await RunWorkerAsync(WorkerGatewayTests.Options(server, maxSteps: 200));
 
         Assert.Equal(3, gateway.Attempts.Count(a => a.Sequence == 0));
         Assert.Equal(1, result.Duplicates);
@@ -71,7 +75,7 @@ public class WorkerResilienceTests
         var gateway = new TestGateway();
         await using var server = await GatewayServer.StartNewAsync(gateway);
         using var stop = new CancellationTokenSource();
-        var running = new RolloutWorker(WorkerGatewayTests.Options(server), NullLoggerFactory.Instance).RunAsync(stop.Token);
+        var running = RunWorkerAsync(WorkerGatewayTests.Options(server), stop.Token);
 
         await Eventually.TrueAsync(() => gateway.Stored.Count >= 5, "a few batches before the outage");
         await server.StopAsync();
@@ -96,7 +100,7 @@ public class WorkerResilienceTests
         await using var server = await GatewayServer.StartNewAsync(gateway);
         await server.StopAsync(); // keep the port, take the gateway away
 
-        var running = new RolloutWorker(WorkerGatewayTests.Options(server, maxSteps: 100), NullLoggerFactory.Instance).RunAsync(CancellationToken.None);
+        var running = RunWorkerAsync(WorkerGatewayTests.Options(server, maxSteps: 100));
         await Task.Delay(400);
         await server.StartAsync();
         var result = await running;
@@ -114,7 +118,7 @@ public class WorkerResilienceTests
         // fast machine; 1 ms per step once filled the batch before the stop): nothing is pushed until the stop, which must push it all.
         var options = WorkerGatewayTests.Options(server, envs: 2, batch: 4000) with { FlushIntervalMs = 600_000, SimulatedStepCostMicroseconds = 2000 };
         using var stop = new CancellationTokenSource();
-        var running = new RolloutWorker(options, NullLoggerFactory.Instance).RunAsync(stop.Token);
+        var running = RunWorkerAsync(options, stop.Token);
 
         await Eventually.TrueAsync(() => gateway.WatchCalls > 0, "the worker to join the run");
         await Task.Delay(500);
@@ -135,7 +139,7 @@ public class WorkerResilienceTests
         await using var server = await GatewayServer.StartNewAsync(gateway);
 
         var error = await Assert.ThrowsAsync<WorkerFatalException>(
-            () => new RolloutWorker(WorkerGatewayTests.Options(server), NullLoggerFactory.Instance).RunAsync(CancellationToken.None));
+            () => RunWorkerAsync(WorkerGatewayTests.Options(server)));
 
         Assert.Contains("InvalidArgument", error.Message, StringComparison.Ordinal);
         Assert.Contains("record 3 has a non-finite value", error.Message, StringComparison.Ordinal);
@@ -149,7 +153,7 @@ public class WorkerResilienceTests
         await using var server = await GatewayServer.StartNewAsync(gateway);
         var options = WorkerGatewayTests.Options(server) with { ShutdownFlushTimeoutMs = 300 };
         using var stop = new CancellationTokenSource();
-        var running = new RolloutWorker(options, NullLoggerFactory.Instance).RunAsync(stop.Token);
+        var running = RunWorkerAsync(options, stop.Token);
         await Eventually.TrueAsync(() => gateway.Stored.Count >= 2, "a few batches");
 
         await server.StopAsync();

@@ -1,11 +1,14 @@
 using System.Diagnostics;
 
-namespace DistSac.Images.Tests;
+namespace DistSac.Testing;
 
-/// <summary>Runs the podman command line to completion (or kills it at the timeout) and captures its output.</summary>
+/// <summary>
+/// The podman command line, run to completion (or killed at the timeout) with its output captured: the one runner the
+/// image tests and the cluster tests share.
+/// </summary>
 public static class Podman
 {
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IEnumerable<string> args, TimeSpan timeout)
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IEnumerable<string> args, TimeSpan timeout, CancellationToken ct = default)
     {
         var psi = new ProcessStartInfo("podman") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
@@ -20,26 +23,27 @@ public static class Podman
         }
         using (process)
         {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var cts = new CancellationTokenSource(timeout);
+            var stdout = process.StandardOutput.ReadToEndAsync(ct);
+            var stderr = process.StandardError.ReadToEndAsync(ct);
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            cts.CancelAfter(timeout);
             try
             {
-                await process.WaitForExitAsync(cts.Token);
+                await process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 process.Kill(entireProcessTree: true);
                 throw new TimeoutException($"podman {string.Join(' ', psi.ArgumentList)} ran past {timeout.TotalSeconds:F0} s");
             }
-            return (process.ExitCode, await stdout, await stderr);
+            return (process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
         }
     }
 
     /// <summary>Runs podman and fails with its output unless it exits 0; returns stdout trimmed.</summary>
     public static async Task<string> CheckedAsync(params string[] args)
     {
-        var (code, stdout, stderr) = await RunAsync(args, TimeSpan.FromMinutes(2));
+        var (code, stdout, stderr) = await RunAsync(args, TimeSpan.FromMinutes(2)).ConfigureAwait(false);
         if (code != 0) throw new InvalidOperationException($"podman {string.Join(' ', args)} exited {code}:\n{stdout}\n{stderr}");
         return stdout.Trim();
     }

@@ -1,0 +1,107 @@
+using DistSac.Learning;
+using DistSac.Replay;
+using DistSac.Testing;
+
+namespace DistSac.Learner.Tests;
+
+/// <summary>
+/// A <see cref="DistributedLearner"/> running on given shards (an endless learner, see
+/// <see cref="LearnerHarness.EndlessLearner"/>, batch 32) with its /metrics on a free port, a feeder connection to the
+/// same run, and a temp runs root; started once its first weights are out. Dispose stops it and deletes the runs root;
+/// the shards stay the test's (it kills and restarts them).
+/// </summary>
+internal sealed class RunningLearner : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly DirectoryInfo _runsRoot;
+
+    private RunningLearner(DirectoryInfo runsRoot, LearnerOptions options, ReplayOptions replay)
+    {
+        _runsRoot = runsRoot;
+        Options = options;
+        Replay = replay;
+        Learner = new DistributedLearner(options, new SacOptions { BatchSize = 32 }, replay);
+        Http = new HttpClient { BaseAddress = new Uri(options.HttpListen) };
+        Running = Learner.RunAsync(_stop.Token);
+    }
+
+    public LearnerOptions Options { get; }
+    public ReplayOptions Replay { get; }
+    public DistributedLearner Learner { get; }
+    public Task<LearnerResult> Running { get; }
+    public HttpClient Http { get; }
+
+    /// <summary>A connection of the test's own to the run (as a gateway's), for inserting; connected after the learner wrote the metadata.</summary>
+    public ShardedReplay Feeder { get; private set; } = null!;
+
+    /// <param name="runIdPrefix">Names the run (and its temp folder) after the test, with a random suffix.</param>
+    /// <param name="configure">What the test exercises, on top of the endless learner.</param>
+    public static async Task<RunningLearner> StartAsync(string runIdPrefix, IReadOnlyList<RedisServer> shards, Func<LearnerOptions, LearnerOptions> configure)
+    {
+        var runsRoot = Directory.CreateTempSubdirectory($"distsac-learner-{runIdPrefix}-");
+        var replay = new ReplayOptions
+        {
+            RunId = runIdPrefix + "-" + Guid.NewGuid().ToString("N")[..12],
+            Shards = [.. shards.Select(s => s.Endpoint)],
+            CapacityPerShard = 100_000,
+        };
+        var options = configure(LearnerHarness.EndlessLearner(runsRoot.FullName, listen: $"http://127.0.0.1:{FreePort.Next()}"));
+        RunningLearner running;
+        try
+        {
+            running = new RunningLearner(runsRoot, options, replay);
+        }
+        catch
+        {
+            runsRoot.Delete(recursive: true); // the options did not validate
+            throw;
+        }
+        try
+        {
+            running.Feeder = await ShardedReplay.ConnectAsync(replay, logger: null, CancellationToken.None);
+            await running.WaitForAsync(() => Task.FromResult(running.Learner.Exporter.Ready), "the learner to publish its first weights");
+            await running.Feeder.RequireMetadataAsync(CancellationToken.None);
+            return running;
+        }
+        catch
+        {
+            await running.DisposeAsync();
+            throw;
+        }
+    }
+
+    public Task WaitForAsync(Func<Task<bool>> condition, string what) => LearnerHarness.WaitForAsync(Running, condition, what);
+
+    public Task<double> WaitForMetricAsync(string name, Func<double, bool> condition) => LearnerHarness.WaitForMetricAsync(Running, Http, name, condition);
+
+    /// <summary>Stops the learner and waits for its run to end (a stop is not a failure).</summary>
+    public async Task StopAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await Running;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Stops the learner without rethrowing its failure (a test that got this far already failed, or called <see cref="StopAsync"/>).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await Running;
+        }
+        catch (Exception)
+        {
+            // Reported by the test's own StopAsync or wait; rethrown here it would hide the test's failure.
+        }
+        if (Feeder is not null) await Feeder.DisposeAsync();
+        Http.Dispose();
+        _stop.Dispose();
+        _runsRoot.Delete(recursive: true);
+    }
+}
