@@ -26,7 +26,12 @@ public sealed record ScaleSettings(IReadOnlyList<int> WorkerCounts, int StepCost
 }
 
 /// <summary>The workers' CPU in the timed window (cores, and CPU microseconds per stored env step) and their RSS at its end.</summary>
-public sealed record WorkerUse(double Cores, double CpuMicrosecondsPerStep, double RssMeanMb, double RssMaxMb);
+/// <param name="SimulatorCpuMicrosecondsPerStep">The sleeping simulator alone (SimulatedStepCostProbe), per env step; null when not measured.</param>
+public sealed record WorkerUse(double Cores, double CpuMicrosecondsPerStep, double RssMeanMb, double RssMaxMb, double? SimulatorCpuMicrosecondsPerStep)
+{
+    /// <summary>Worker CPU per stored step less the simulator's own: actor, batching, gRPC and the runtime.</summary>
+    public double? OutsideSimulator => CpuMicrosecondsPerStep - SimulatorCpuMicrosecondsPerStep;
+}
 
 /// <summary>One measurement: <paramref name="Workers"/> processes of one worker program.</summary>
 public sealed record ScalePoint(WorkerExecutable Kind, int Workers, double Rate, CpuUse Gateway, WorkerUse Use);
@@ -59,6 +64,8 @@ public sealed record ScaleResult(ScaleSettings Settings, IReadOnlyList<ScalePoin
                 Worker = kind.Name, m.Workers, EnvStepsPerS = Math.Round(m.Rate, 1),
                 Efficiency = baseline > 0 ? Math.Round(m.Rate / (m.Workers * baseline), 3) : (double?)null,
                 WorkerCpuUsPerStep = Math.Round(m.Use.CpuMicrosecondsPerStep, 1),
+                SimulatorCpuUsPerStep = Round(m.Use.SimulatorCpuMicrosecondsPerStep),
+                WorkerCpuUsPerStepOutsideSimulator = Round(m.Use.OutsideSimulator),
                 WorkerRssMeanMb = Math.Round(m.Use.RssMeanMb, 1), WorkerRssMaxMb = Math.Round(m.Use.RssMaxMb, 1),
                 WorkersCores = Math.Round(m.Use.Cores, 3), GatewayProcessCores = Math.Round(m.Gateway.Process, 2),
                 RedisCores = Math.Round(m.Gateway.Redis, 2),
@@ -71,6 +78,8 @@ public sealed record ScaleResult(ScaleSettings Settings, IReadOnlyList<ScalePoin
             IdealEnvStepsPerSPerWorker = Math.Round(Settings.IdealPerWorker, 1), Points = points, Cores = Environment.ProcessorCount, Date = Today(),
         });
     }
+
+    private static double? Round(double? value) => value is { } v ? Math.Round(v, 1) : null;
 }
 
 /// <summary>
@@ -127,7 +136,7 @@ public static class ScaleBenchmark
                     }
                     measured.Add(new ScalePoint(kind, n, rate, cpu, use));
                     Say($"scale: {n} {kind.Name} worker(s): {rate:F0} env steps/s ({rate / n:F0} per worker, ideal {idealPerWorker:F0}); " +
-                        $"worker CPU {use.CpuMicrosecondsPerStep:F0} us per stored step, worker RSS {use.RssMeanMb:F0} MB (max {use.RssMaxMb:F0}); " +
+                        $"worker CPU {use.CpuMicrosecondsPerStep:F0} us per stored step{(use.SimulatorCpuMicrosecondsPerStep is { } sim ? $" ({use.CpuMicrosecondsPerStep - sim:F0} outside the simulator, which alone cost {sim:F0})" : "")}, worker RSS {use.RssMeanMb:F0} MB (max {use.RssMaxMb:F0}); " +
                         $"cores busy: workers {use.Cores:F3}, gateway process {cpu.Process:F2}, redis {cpu.Redis:F2}; " +
                         $"{measured.Count}/{total} done, ETA {ProgressText.Duration(clock.Elapsed.TotalSeconds / measured.Count * (total - measured.Count))}");
                 }
@@ -191,6 +200,8 @@ public static class ScaleBenchmark
             long inserted0 = (await replay.ReadStatsAsync(ct)).TotalInserted;
             var meter = CpuMeter.Start(servers);
             double workersCpu0 = children.Sum(c => ProcessCpuTime.Seconds(c.Pid));
+            // The sleeping simulator alone, paced like one worker through the same window (spin mode would take a core).
+            var simulator = mode == SimulatedCostMode.Sleep ? SimulatedStepCostProbe.Start(stepCostUs, envs, mode) : null;
             long started = Stopwatch.GetTimestamp();
             for (var end = duration; Stopwatch.GetElapsedTime(started) < end;)
             {
@@ -201,11 +212,12 @@ public static class ScaleBenchmark
             long inserted1 = (await replay.ReadStatsAsync(ct)).TotalInserted;
             double elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
             double workersCpu = children.Sum(c => ProcessCpuTime.Seconds(c.Pid)) - workersCpu0;
+            double? simulatorUs = simulator?.Stop();
             var rss = children.Select(c => ProcessMemory.ResidentMebibytes(c.Pid)).ToList();
             long stored = inserted1 - inserted0;
             // Everything a worker process spent per stored env step: actor, batching, gRPC, runtime threads, and the
             // (sleeping) simulated step's wake-ups; the environment's own dynamics are ~1 us of it (bench worker).
-            var use = new WorkerUse(workersCpu / elapsed, stored > 0 ? workersCpu / stored * 1e6 : double.NaN, rss.Average(), rss.Max());
+            var use = new WorkerUse(workersCpu / elapsed, stored > 0 ? workersCpu / stored * 1e6 : double.NaN, rss.Average(), rss.Max(), simulatorUs);
             return (stored / elapsed, meter.Stop(), use);
         }
         finally

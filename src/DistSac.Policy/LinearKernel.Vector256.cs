@@ -21,12 +21,6 @@ internal static partial class LinearKernel
                     Tile4x32(ref Unsafe.Add(ref x, r * xStride), xStride, inCount, ref Unsafe.Add(ref w, c), width,
                         ref Unsafe.Add(ref bias, c), ref Unsafe.Add(ref y, (r * yStride) + c), yStride, relu);
                 }
-
-                for (; r < rows; r++)
-                {
-                    Tile1x32(ref Unsafe.Add(ref x, r * xStride), inCount, ref Unsafe.Add(ref w, c), width,
-                        ref Unsafe.Add(ref bias, c), ref Unsafe.Add(ref y, (r * yStride) + c), relu);
-                }
             }
         }
 
@@ -37,12 +31,6 @@ internal static partial class LinearKernel
             {
                 Tile4x16(ref Unsafe.Add(ref x, r * xStride), xStride, inCount, ref Unsafe.Add(ref w, c), width,
                     ref Unsafe.Add(ref bias, c), ref Unsafe.Add(ref y, (r * yStride) + c), yStride, relu);
-            }
-
-            for (; r < rows; r++)
-            {
-                Tile1x16(ref Unsafe.Add(ref x, r * xStride), inCount, ref Unsafe.Add(ref w, c), width,
-                    ref Unsafe.Add(ref bias, c), ref Unsafe.Add(ref y, (r * yStride) + c), relu);
             }
         }
 
@@ -56,12 +44,12 @@ internal static partial class LinearKernel
                 Tile4x8(ref Unsafe.Add(ref x, r * xStride), xStride, inCount, ref Unsafe.Add(ref w, c), width,
                     ref Unsafe.Add(ref bias, c), ref Unsafe.Add(ref y, (r * yStride) + c), yStride, relu);
             }
+        }
 
-            for (; r < rows; r++)
-            {
-                Tile1x8(ref Unsafe.Add(ref x, r * xStride), inCount, ref Unsafe.Add(ref w, c), width,
-                    ref Unsafe.Add(ref bias, c), ref Unsafe.Add(ref y, (r * yStride) + c), relu);
-            }
+        // The 0-3 rows left over (all of them for a worker stepping one env) go one row at a time over every column.
+        for (nint r = rows & ~3; r < rows; r++)
+        {
+            Row256(ref Unsafe.Add(ref x, r * xStride), inCount, ref w, width, ref bias, width, ref Unsafe.Add(ref y, r * yStride), relu);
         }
     }
 
@@ -211,17 +199,6 @@ internal static partial class LinearKernel
         Store2(ref y, relu, a0, a1);
     }
 
-    private static void Tile1x8(ref float x, int inCount, ref float w, nint ws, ref float bias, ref float y, bool relu)
-    {
-        Vector256<float> a0 = Vector256.LoadUnsafe(ref bias);
-        for (nint i = 0; i < inCount; i++)
-        {
-            a0 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref x, i)), Vector256.LoadUnsafe(ref w), a0);
-            w = ref Unsafe.Add(ref w, ws);
-        }
-
-        Store(ref y, relu, a0);
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store4(ref float y, bool relu, Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3)

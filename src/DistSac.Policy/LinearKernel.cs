@@ -22,6 +22,8 @@ internal enum KernelPath
 /// multiple of 8 with zero columns, so no column tails exist). Register blocking: a tile of 4 samples x 16/32
 /// outputs lives in vector registers for the whole reduction over inputs, so each loaded weight vector feeds 4
 /// FMAs and each broadcast input feeds 2-4; that keeps the loop FMA-bound instead of load-bound.
+/// On the 256-bit paths, rows left over from the 4-sample tiles (a one-env worker's only row) take a single-row
+/// pass with more accumulators instead (LinearKernel.Row256.cs).
 /// </summary>
 internal static partial class LinearKernel
 {

@@ -146,7 +146,7 @@ public sealed class BenchResultTests
     {
         WorkerExecutable jit = new("jit", "/bin/distsac", ["worker"]), aot = new("aot", "/bin/distsac-worker", []);
         var settings = new ScaleSettings([1, 2], 2000, DistSac.Worker.SimulatedCostMode.Sleep, TimeSpan.FromSeconds(3), 1, 1, TimeSpan.Zero, [jit, aot]);
-        var use = new WorkerUse(0.2, 40, 60, 61);
+        var use = new WorkerUse(0.2, 40, 60, 61, 15);
         var r = new ScaleResult(settings,
         [
             new ScalePoint(jit, 1, 400, new CpuUse(0.1, 0.05), use), new ScalePoint(aot, 1, 500, new CpuUse(0.1, 0.05), use),
@@ -158,13 +158,16 @@ public sealed class BenchResultTests
         using var doc = JsonDocument.Parse(r.ToJson());
         var points = doc.RootElement.GetProperty("points").EnumerateArray().ToList();
         Assert.Equal(
-            ["worker", "workers", "env_steps_per_s", "efficiency", "worker_cpu_us_per_step", "worker_rss_mean_mb", "worker_rss_max_mb", "workers_cores",
+            ["worker", "workers", "env_steps_per_s", "efficiency", "worker_cpu_us_per_step", "simulator_cpu_us_per_step", "worker_cpu_us_per_step_outside_simulator", "worker_rss_mean_mb", "worker_rss_max_mb", "workers_cores",
              "gateway_process_cores", "redis_cores"],
             points[0].EnumerateObject().Select(p => p.Name).ToArray());
         // Grouped by program, the first (jit) first; each program's efficiency against its own one-worker rate.
         Assert.Equal(["jit", "jit", "aot", "aot"], points.Select(p => p.GetProperty("worker").GetString()!).ToArray());
         Assert.Equal([1.0, 0.75, 1.0, 1.0], points.Select(p => p.GetProperty("efficiency").GetDouble()).ToArray());
         Assert.Equal(500.0, doc.RootElement.GetProperty("ideal_env_steps_per_s_per_worker").GetDouble());
+        // The simulator's own CPU is reported beside the worker's, and subtracted only in its own column.
+        Assert.Equal(40.0, points[0].GetProperty("worker_cpu_us_per_step").GetDouble());
+        Assert.Equal(25.0, points[0].GetProperty("worker_cpu_us_per_step_outside_simulator").GetDouble());
         Assert.Equal("sleep", doc.RootElement.GetProperty("step_cost_mode").GetString());
         // The plotted curve and its per-worker line are the first program's.
         Assert.Equal([(1, 400.0), (2, 600.0)], r.Rates);

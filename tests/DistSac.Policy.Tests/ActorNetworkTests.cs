@@ -72,6 +72,38 @@ public class ActorNetworkTests
         }
     }
 
+    // A worker stepping one env acts on one observation: the single-row kernel (64-wide tiles over the 256 hidden
+    // units, the 4-chain head) is all that runs, and 5 samples reach it after one 4-row tile (the row offsets).
+    [Theory]
+    [InlineData((int)KernelPath.Vector128, 1)]
+    [InlineData((int)KernelPath.Vector256, 1)]
+    [InlineData((int)KernelPath.Vector256Wide, 1)]
+    [InlineData((int)KernelPath.Vector256, 5)]
+    [InlineData((int)KernelPath.Vector256Wide, 5)]
+    public void Forward_OfFewObservations_MatchesNaiveReference_OnTheWorkersShape(int pathNumber, int batch)
+    {
+        var path = (KernelPath)pathNumber;
+        if (!LinearKernel.IsSupported(path))
+        {
+            return;
+        }
+
+        ActorWeights weights = ReferenceActor.RandomWeights(seed: 17, 3, [256, 256], 1);
+        float[] observations = ReferenceActor.Uniform(new Random(23), batch * 3, 2f);
+        var network = new ActorNetwork(weights, maxBatch: 8, path);
+        var mean = new float[batch];
+        var logStd = new float[batch];
+
+        network.Forward(observations, batch, mean, logStd);
+
+        (double[] expectedMean, double[] expectedLogStd) = ReferenceActor.Forward(weights, observations, batch);
+        for (int i = 0; i < batch; i++)
+        {
+            ReferenceActor.AssertClose(expectedMean[i], mean[i], Tolerance, $"mean[{i}]");
+            ReferenceActor.AssertClose(expectedLogStd[i], logStd[i], Tolerance, $"logStd[{i}]");
+        }
+    }
+
     [Fact]
     public void Act_Deterministic_IsTanhOfMeanScaledIntoTheActionBounds()
     {
