@@ -131,6 +131,71 @@ public class LearnerShardOutageTests
     }
 
     [Fact]
+    public async Task Learner_keeps_updating_and_publishing_through_shard_1_while_shard_0_is_down_and_restores_shard_0_when_it_is_back()
+    {
+        var shard0 = await RedisServer.StartAsync();
+        await using var shard1 = await RedisServer.StartAsync();
+        var runsRoot = Directory.CreateTempSubdirectory("distsac-learner-shard0-down-");
+        try
+        {
+            var replayOptions = new ReplayOptions
+            {
+                RunId = "shard0-down-" + Guid.NewGuid().ToString("N")[..12],
+                Shards = [shard0.Endpoint, shard1.Endpoint],
+                CapacityPerShard = 100_000,
+            };
+            string listen = $"http://127.0.0.1:{FreePort.Next()}";
+            var options = LearnerHarness.EndlessLearner(runsRoot.FullName, listen) with { ReplayOutageTimeoutSeconds = 120 };
+            var learner = new DistributedLearner(options, new SacOptions { BatchSize = 32 }, replayOptions);
+            using var stop = new CancellationTokenSource();
+            var running = learner.RunAsync(stop.Token);
+            using var http = new HttpClient { BaseAddress = new Uri(listen) };
+            await using var feeder = await ShardedReplay.ConnectAsync(replayOptions, logger: null, CancellationToken.None);
+            await using var shard1Direct = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(shard1.Endpoint);
+            await LearnerHarness.WaitForAsync(running, () => Task.FromResult(learner.Exporter.Ready), "the learner to publish its first weights");
+            await feeder.RequireMetadataAsync(CancellationToken.None);
+            await LearnerHarness.InsertAsync(feeder, "feeder", firstSequence: 0, chunks: 8); // 4 chunks of 128 on each shard
+            double before = await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= 30);
+
+            int port = shard0.Port;
+            await shard0.KillAsync();
+            await shard0.DisposeAsync();
+            long versionAtKill = await VersionAsync(shard1Direct, replayOptions.RunId);
+            // Weights and progress go on to shard 1: the learner does not pause at its next publish.
+            double down = await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= before + 4 * options.PublishEvery);
+            await LearnerHarness.WaitForAsync(running, async () => await VersionAsync(shard1Direct, replayOptions.RunId) >= versionAtKill + 2 * options.PublishEvery,
+                "newer weights on shard 1 while shard 0 is down");
+
+            shard0 = await RedisServer.StartAsync(port: port); // empty
+            await using var shard0Direct = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(shard0.Endpoint);
+            await LearnerHarness.WaitForAsync(running, async () => await shard0Direct.GetDatabase().KeyExistsAsync(RunKeys.Meta(replayOptions.RunId))
+                                                              && await VersionAsync(shard0Direct, replayOptions.RunId) > versionAtKill,
+                "the run metadata and the latest weights on shard 0 again");
+            await LearnerHarness.WaitForMetricAsync(running, http, "distsac_updates_total", v => v >= down + 30);
+
+            await stop.CancelAsync();
+            try
+            {
+                await running;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        finally
+        {
+            await shard0.DisposeAsync();
+            runsRoot.Delete(recursive: true);
+        }
+    }
+
+    private static async Task<long> VersionAsync(StackExchange.Redis.ConnectionMultiplexer shard, string runId)
+    {
+        var version = await shard.GetDatabase().HashGetAsync(RunKeys.Weights(runId), "version");
+        return version.IsNull ? -1 : (long)version;
+    }
+
+    [Fact]
     public async Task Learner_recreates_the_run_when_shard_0_comes_back_empty()
     {
         var shard0 = await RedisServer.StartAsync();
