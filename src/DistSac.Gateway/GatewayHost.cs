@@ -189,7 +189,7 @@ public sealed class GatewayHost : IAsyncDisposable
     {
         var learner = shards.ReadLearnerStateAsync(ct);
         var total = totals.ReadAsync(ct);
-        var contract = shards.ReadRateLimitAsync(ct); // the learner's, from the run metadata: one GET beside the reads on shard 0
+        var contract = shards.ReadRateLimitAsync(ct); // the learner's, from the run metadata: one GET on the lowest shard that holds it
         await Task.WhenAll(learner, total, contract).ConfigureAwait(false);
         var l = await learner.ConfigureAwait(false);
         return new ReplayProgress(l.Updates, l.WeightsVersion, await total.ConfigureAwait(false), l.Finished,

@@ -22,12 +22,12 @@ public sealed class GatewayProbeEndpoint(GatewayReadiness readiness, GatewayMetr
                 break;
             case "/readyz":
                 var state = await readiness.ProbeAsync(ct).ConfigureAwait(false);
-                // Ready only when a push could be stored: Redis answers and the run metadata is there (the learner writes
-                // it at start and re-creates it when shard 0 comes back empty).
+                // Ready only when a push could be stored: a shard answers with the run metadata (the learner writes it to
+                // every shard at start and re-creates it on a shard that comes back empty).
                 var (status, text) = state switch
                 {
                     GatewayReadinessState.Serving => (StatusCodes.Status200OK, "ready\n"),
-                    GatewayReadinessState.RunNotReadable => (StatusCodes.Status503ServiceUnavailable, "run metadata missing or unreadable (learner not started, or shard 0 restarted empty)\n"),
+                    GatewayReadinessState.RunNotReadable => (StatusCodes.Status503ServiceUnavailable, "run metadata missing or unreadable on every shard that answers (learner not started, or the shards restarted empty)\n"),
                     _ => (StatusCodes.Status503ServiceUnavailable, "redis unreachable\n"),
                 };
                 await WriteTextAsync(response, status, text, ct).ConfigureAwait(false);

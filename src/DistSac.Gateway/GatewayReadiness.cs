@@ -6,17 +6,18 @@ namespace DistSac.Gateway;
 /// <summary>What one probe of the shards found.</summary>
 public enum GatewayReadinessState
 {
-    /// <summary>Shard 0 did not answer in time (Redis down, network split).</summary>
+    /// <summary>No shard answered in time (Redis down, network split).</summary>
     RedisUnreachable,
-    /// <summary>Redis answered but the run metadata is missing or cannot be served (learner not started yet).</summary>
+    /// <summary>Shards answered but none holds the run metadata, or it cannot be served (learner not started yet).</summary>
     RunNotReadable,
-    /// <summary>Redis answered and the run metadata was read: pushes can be served.</summary>
+    /// <summary>A shard answered with the run metadata: pushes can be served (into the shards that are up).</summary>
     Serving,
 }
 
 /// <summary>
-/// Probes Redis by reading the run metadata from shard 0 under a short timeout, so a probe never hangs on a dead shard.
-/// Feeds /readyz (Redis reachable) and the gRPC health service (SERVING only when the run can be served).
+/// Probes Redis by reading the run metadata from the lowest shard that holds it (every shard keeps a copy) under a short
+/// timeout, so a probe never hangs on a dead shard: not ready only when no shard that answers has it. Feeds /readyz and
+/// the gRPC health service (SERVING only when the run can be served).
 /// </summary>
 public sealed class GatewayReadiness(ShardedReplay replay) : IHealthCheck
 {

@@ -145,7 +145,7 @@ public sealed class ReplayProgressMonitor : IDisposable
         {
             // A message that arrived while the read was under way may be newer than what the read saw: keep it.
             if (_message is { } m && m.Number > messageAtStart) progress = WithLearner(progress, m.Progress);
-            // Metadata briefly missing (shard 0 restarted empty, the learner re-creates it): keep the contract known before.
+            // Metadata briefly missing (every shard that answers restarted empty; the learner re-creates it): keep the contract known before.
             if (progress.RateLimit is null && _reading?.Progress.RateLimit is { } known) progress = progress with { RateLimit = known };
             reading = new Reading(progress, startedAt, completedAtStart);
             moved = _reading is null || LearnerMoved(_reading.Progress, progress);

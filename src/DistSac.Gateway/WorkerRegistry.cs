@@ -5,8 +5,8 @@ namespace DistSac.Gateway;
 
 /// <summary>
 /// Which worker ids have called GetRunInfo, and the latest incarnation issued to each. The truth lives in Redis (any
-/// gateway may have registered the worker); what was seen is cached here, so the push path asks Redis again only for
-/// an incarnation newer than any this gateway has seen.
+/// gateway may have registered the worker; every shard that answered keeps a copy); what was seen is cached here, so
+/// the push path asks Redis again only for an incarnation newer than any this gateway has seen.
 /// </summary>
 public sealed class WorkerRegistry(ShardedReplay replay)
 {
@@ -26,7 +26,11 @@ public sealed class WorkerRegistry(ShardedReplay replay)
     public async ValueTask<string?> CheckAsync(string workerId, long incarnation, CancellationToken ct)
     {
         if (_latest.TryGetValue(workerId, out long known) && incarnation <= known) return null;
-        long latest = await replay.ReadIncarnationAsync(workerId, ct).ConfigureAwait(false);
+        var issued = await replay.ReadIssuedIncarnationAsync(workerId, ct).ConfigureAwait(false);
+        long latest = issued.Latest;
+        // A shard that does not answer may have issued it (the others were unreachable then): refuse only what every
+        // shard can vouch was never issued, so a shard outage never stops a worker that registered correctly.
+        if (!issued.Complete && incarnation > latest) return null;
         if (latest == 0)
             return $"unknown worker '{workerId}': call GetRunInfo first (it registers the worker), then push with its incarnation.";
         Remember(workerId, latest);

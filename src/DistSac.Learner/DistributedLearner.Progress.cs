@@ -32,7 +32,7 @@ public sealed partial class DistributedLearner
 
         private TimeSpan? _lastRunCheck;
 
-        /// <summary>Whether shard 0 still holds the run is checked once a second.</summary>
+        /// <summary>Whether every shard that answers still holds the run is checked once a second.</summary>
         public bool ShouldCheckRun()
         {
             if (_lastRunCheck is { } last && Clock.Elapsed - last < TimeSpan.FromSeconds(1)) return false;

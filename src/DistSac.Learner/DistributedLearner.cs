@@ -220,15 +220,21 @@ public sealed partial class DistributedLearner
     }
 
     /// <summary>
-    /// The learner owns the run: when shard 0 comes back empty (restarted without persistence, flushed), the metadata,
-    /// the latest weights and the learner's progress are written again from the learner's own state, so gateways and
-    /// workers carry on without a person restarting anything. One EXISTS a second while nothing is wrong.
+    /// The learner owns the run: when a shard comes back empty (restarted without persistence, flushed) or missed its
+    /// writes while it was down (restarted from an older append-only file), the metadata, the latest weights and the
+    /// learner's progress are written again from the learner's own state, so gateways and workers carry on without a
+    /// person restarting anything. One EXISTS per shard a second while nothing is wrong; a shard that is down is skipped.
     /// </summary>
     private async Task<bool> RestoreRunIfLostAsync(ShardedReplay replay, ReplayMetadata metadata, SacLearner learner, CancellationToken ct)
     {
-        if (await replay.RunExistsAsync(ct)) return false;
-        _logger.LogWarning("run {RunId}: its metadata is gone from shard 0 (restarted empty or flushed?); re-creating it with the latest weights and progress",
-            _replayOptions.RunId);
+        var gaps = await replay.ShardsNeedingRunStateAsync(ct);
+        if (!gaps.Any) return false;
+        if (gaps.MissingMetadata.Count > 0)
+            _logger.LogWarning("run {RunId}: its metadata is gone from shard(s) {Shards} (restarted empty or flushed?); re-creating it with the latest weights and progress",
+                _replayOptions.RunId, string.Join(", ", gaps.MissingMetadata));
+        if (gaps.Stale.Count > 0)
+            _logger.LogInformation("run {RunId}: shard(s) {Shards} are back after missing run-state writes; writing the metadata, latest weights and progress there again",
+                _replayOptions.RunId, string.Join(", ", gaps.Stale));
         await replay.InitializeRunAsync(metadata, ct);
         await PublishWeightsAsync(replay, learner, ct);
         return true;

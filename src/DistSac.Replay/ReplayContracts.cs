@@ -8,7 +8,7 @@ public sealed record ReplayOptions
 {
     /// <summary>Run id; every key is "distsac:{RunId}:...", so runs can share a Redis.</summary>
     public string RunId { get; init; } = "default";
-    /// <summary>Shard endpoints "host:port", one per redis-server; shard 0 also holds the run-level keys.</summary>
+    /// <summary>Shard endpoints "host:port", one per redis-server; every shard also holds a copy of the run-level keys.</summary>
     public string[] Shards { get; init; } = ["127.0.0.1:6379"];
     /// <summary>Ring capacity of each shard in transitions; oldest are evicted first (FIFO).</summary>
     public long CapacityPerShard { get; init; } = 1_000_000;

@@ -3,7 +3,8 @@ namespace DistSac.Replay;
 /// <summary>
 /// Every Redis key and channel of a run. All start with "distsac:{run}:", and run ids may not contain ':' or glob
 /// characters, so two runs sharing a Redis can never name (or SCAN-match) each other's keys.
-/// Run-level keys live on shard 0; the per-shard ring keys live on their own shard.
+/// Run-level keys (meta, weights, learner, workers, incarnations and the two channels) have a copy on every shard, so
+/// the run goes on while any one shard is down (see ShardedReplay.Replicas.cs); the per-shard ring keys live on their own shard.
 /// </summary>
 public static class RunKeys
 {
@@ -16,25 +17,25 @@ public static class RunKeys
     /// <summary>SCAN/KEYS pattern matching exactly this run's keys.</summary>
     public static string Pattern(string runId) => Prefix(runId) + "*";
 
-    /// <summary>String: the run's <see cref="ReplayMetadata"/> as JSON, written once (SET NX).</summary>
+    /// <summary>String on every shard: the run's <see cref="ReplayMetadata"/> as JSON, written by the learner (SET NX; it rewrites only the rate-limit contract).</summary>
     public static string Meta(string runId) => Prefix(runId) + "meta";
 
-    /// <summary>Hash: "version" (int64) and "actor" (serialized actor bytes), written together by one HSET.</summary>
+    /// <summary>Hash on every shard: "version" (int64) and "actor" (serialized actor bytes), written together by one HSET; readers take the largest version.</summary>
     public static string Weights(string runId) => Prefix(runId) + "weights";
 
-    /// <summary>Pub/sub channel: the new weights version (decimal) after every publish.</summary>
+    /// <summary>Pub/sub channel on every shard: the new weights version (decimal) after every publish.</summary>
     public static string WeightsChannel(string runId) => Prefix(runId) + "weights:channel";
 
-    /// <summary>Hash: "updates", "version", "finished" (0/1), "updated_at" (unix ms) of the learner.</summary>
+    /// <summary>Hash on every shard: "updates", "version", "finished" (0/1), "updated_at" (unix ms) of the learner; readers take the newest copy.</summary>
     public static string Learner(string runId) => Prefix(runId) + "learner";
 
-    /// <summary>Pub/sub channel on shard 0: "updates version finished" after every write of <see cref="Learner"/>.</summary>
+    /// <summary>Pub/sub channel on every shard: "updates version finished" after every write of <see cref="Learner"/>.</summary>
     public static string LearnerChannel(string runId) => Prefix(runId) + "learner:channel";
 
-    /// <summary>Hash: worker id -> last seen (unix ms).</summary>
+    /// <summary>Hash on every shard that answered the registration: worker id -> last seen (unix ms).</summary>
     public static string Workers(string runId) => Prefix(runId) + "workers";
 
-    /// <summary>Hash: worker id -> its latest incarnation (one per GetRunInfo; see ShardedReplay.RegisterWorkerAsync).</summary>
+    /// <summary>Hash on every shard that answered the registration: worker id -> its latest incarnation (one per GetRunInfo; see ShardedReplay.RegisterWorkerAsync).</summary>
     public static string Incarnations(string runId) => Prefix(runId) + "incarnations";
 
     /// <summary>Hash on shard i: slot (decimal) -> packed record.</summary>

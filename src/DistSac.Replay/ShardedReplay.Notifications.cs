@@ -3,7 +3,7 @@ using StackExchange.Redis;
 namespace DistSac.Replay;
 
 /// <summary>
-/// Pub/sub that replaces polling: learner progress (shard 0) for gateways holding pushes, and each shard's insert
+/// Pub/sub that replaces polling: learner progress (every shard) for gateways holding pushes, and each shard's insert
 /// count for a learner waiting for transitions. Pub/sub drops messages while a connection is down, so every subscriber
 /// keeps a slow reconcile read as the safety net.
 /// </summary>
@@ -11,17 +11,16 @@ public sealed partial class ShardedReplay
 {
     /// <summary>
     /// Calls <paramref name="onProgress"/> (on a Redis callback thread, in publish order) for each progress message
-    /// until disposed. Messages that do not parse are ignored.
+    /// until disposed. Messages that do not parse are ignored. Listens on every shard and passes on what the lowest shard
+    /// that is up publishes (the learner publishes on every shard), so it carries on while any one shard is up.
     /// </summary>
-    public async Task<IAsyncDisposable> SubscribeLearnerProgressAsync(Action<LearnerProgress> onProgress, CancellationToken ct)
+    public Task<IAsyncDisposable> SubscribeLearnerProgressAsync(Action<LearnerProgress> onProgress, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(onProgress);
-        var queue = await Shard0.Guard(Shard0.Connection.GetSubscriber().SubscribeAsync(LearnerChannel), ct).ConfigureAwait(false);
-        queue.OnMessage(message =>
+        return RunChannelSubscription.StartAsync(_shards, LearnerChannel, message =>
         {
-            if (LearnerProgress.TryParse(((string?)message.Message).AsSpan(), out var progress)) onProgress(progress);
-        });
-        return new Subscription(queue);
+            if (LearnerProgress.TryParse(((string?)message).AsSpan(), out var progress)) onProgress(progress);
+        }, _logger, ct);
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ namespace DistSac.Replay;
 /// <summary>
 /// The replay buffer spread over S Redis instances (see docs/replay-layout.md): per shard a FIFO ring stored as a hash
 /// slot -> packed record, a small state hash (cursor, fill, total) and a dedup hash ((worker, incarnation) -> sequences).
-/// Run-level keys (metadata, weights, learner progress, workers) live on shard 0. Thread-safe.
+/// Run-level keys (metadata, weights, learner progress, workers) are kept on every shard (ShardedReplay.Replicas.cs). Thread-safe.
 /// </summary>
 public sealed partial class ShardedReplay : IAsyncDisposable
 {
@@ -26,6 +26,7 @@ public sealed partial class ShardedReplay : IAsyncDisposable
         _shards = shards;
         _logger = logger;
         _metaKey = RunKeys.Meta(options.RunId);
+        _runStateMissed = new int[shards.Length];
     }
 
     public ReplayOptions Options { get; }
@@ -36,8 +37,6 @@ public sealed partial class ShardedReplay : IAsyncDisposable
 
     /// <summary>Endpoint of shard i, as configured.</summary>
     public string ShardEndpoint(int shard) => _shards[shard].Endpoint;
-
-    private ReplayShard Shard0 => _shards[0];
 
     /// <summary>Shard i's connection and keys (the learner's mirror reads each shard itself).</summary>
     internal ReplayShard ShardAt(int shard) => _shards[shard];
@@ -80,9 +79,11 @@ public sealed partial class ShardedReplay : IAsyncDisposable
     }
 
     /// <summary>
-    /// Creates the run (SET NX of the metadata) or joins it when the stored metadata is identical but for the rate-limit
-    /// contract, which the caller (the learner, its owner) then rewrites; loads the insert script on every shard. Differing
-    /// fixed fields raise <see cref="ReplaySchemaMismatchException"/> naming them.
+    /// Creates the run (SET NX of the metadata on every shard) or joins it when the stored metadata is identical but for
+    /// the rate-limit contract, which the caller (the learner, its owner) then rewrites; loads the insert script on every
+    /// shard. A shard that is down is skipped (and gets the metadata once it is back, see <see cref="ShardsNeedingRunStateAsync"/>);
+    /// none answering is <see cref="ReplayUnavailableException"/>. Differing fixed fields raise
+    /// <see cref="ReplaySchemaMismatchException"/> naming them.
     /// </summary>
     public async Task InitializeRunAsync(ReplayMetadata metadata, CancellationToken ct)
     {
@@ -91,40 +92,67 @@ public sealed partial class ShardedReplay : IAsyncDisposable
         if (metadata.CapacityPerShard != Options.CapacityPerShard)
             throw new ArgumentException($"metadata CapacityPerShard {metadata.CapacityPerShard} differs from the configured {Options.CapacityPerShard}.");
 
-        bool created = await Shard0.Guard(
-            Shard0.Database.StringSetAsync(_metaKey, MetadataCodec.Serialize(metadata), when: When.NotExists), ct).ConfigureAwait(false);
-        if (!created)
+        string json = MetadataCodec.Serialize(metadata);
+        var answers = await AskEveryShardAsync(shard => InitializeShardAsync(shard, metadata, json, ct)).ConfigureAwait(false);
+        bool created = true;
+        RateLimitContract? replaced = null;
+        bool rateLimitChanged = false;
+        for (int i = 0; i < answers.Length; i++)
         {
-            var stored = await ReadMetadataAsync(ct).ConfigureAwait(false)
-                         ?? throw new InvalidOperationException($"run '{Options.RunId}' metadata vanished while initializing.");
-            var diff = MetadataCodec.Differences(stored, metadata);
-            if (diff is not null)
-                throw new ReplaySchemaMismatchException($"run '{Options.RunId}' already exists with different metadata: {diff}.");
+            if (!answers[i].Answered)
+            {
+                if (Interlocked.Exchange(ref _runStateMissed[i], 1) == 0)
+                    _logger.LogWarning("replay shard {Shard} at {Endpoint} is unreachable while the run is initialized ({Reason}); it gets the metadata once it is back",
+                        i, _shards[i].Endpoint, answers[i].Down!.Message);
+                continue;
+            }
+            var stored = answers[i].Value;
+            if (stored is null) continue;
+            created = false;
             if (stored.RateLimit != metadata.RateLimit)
             {
-                // The learner owns the contract: its new settings replace the stored ones, and gateways read them on their
-                // next progress reading (the learner's progress message after this wakes them).
-                await Shard0.Guard(Shard0.Database.StringSetAsync(_metaKey, MetadataCodec.Serialize(metadata)), ct).ConfigureAwait(false);
-                _logger.LogInformation("replay run {RunId}: rate limit changed from ({Old}) to ({New})",
-                    Options.RunId, stored.RateLimit?.ToString() ?? "none", metadata.RateLimit?.ToString() ?? "none");
+                rateLimitChanged = true;
+                replaced = stored.RateLimit;
             }
         }
-        var loads = new Task[ShardCount];
-        for (int i = 0; i < loads.Length; i++)
-            loads[i] = _shards[i].LoadScriptAsync(ct);
-        await Task.WhenAll(loads).ConfigureAwait(false);
+        // The learner owns the contract: its new settings replaced the stored ones, and gateways read them on their next
+        // progress reading (the learner's progress message after this wakes them).
+        if (rateLimitChanged)
+            _logger.LogInformation("replay run {RunId}: rate limit changed from ({Old}) to ({New})",
+                Options.RunId, replaced?.ToString() ?? "none", metadata.RateLimit?.ToString() ?? "none");
         Volatile.Write(ref _metadata, metadata);
         _logger.LogInformation("replay run {RunId} {Action}: {Env}, {RecordBytes}-byte records",
             Options.RunId, created ? "created" : "joined", metadata.EnvId, metadata.RecordBytes);
     }
 
-    /// <summary>True while shard 0 holds the run's metadata (false after shard 0 restarted empty or was flushed).</summary>
-    public Task<bool> RunExistsAsync(CancellationToken ct) => Shard0.Guard(Shard0.Database.KeyExistsAsync(_metaKey), ct);
+    /// <summary>One shard's part of <see cref="InitializeRunAsync"/>: the metadata stored there before (null if it was created now).</summary>
+    private async Task<ReplayMetadata?> InitializeShardAsync(ReplayShard shard, ReplayMetadata metadata, string json, CancellationToken ct)
+    {
+        ReplayMetadata? stored = null;
+        bool created = await shard.Guard(shard.Database.StringSetAsync(_metaKey, json, when: When.NotExists), ct).ConfigureAwait(false);
+        if (!created)
+        {
+            var text = await shard.Guard(shard.Database.StringGetAsync(_metaKey), ct).ConfigureAwait(false);
+            if (text.IsNull) throw new InvalidOperationException($"run '{Options.RunId}' metadata vanished from shard {shard.Index} while initializing.");
+            stored = MetadataCodec.Deserialize(Options.RunId, text!);
+            var diff = MetadataCodec.Differences(stored, metadata);
+            if (diff is not null)
+                throw new ReplaySchemaMismatchException($"run '{Options.RunId}' already exists with different metadata (shard {shard.Index}): {diff}.");
+            if (stored.RateLimit != metadata.RateLimit)
+                await shard.Guard(shard.Database.StringSetAsync(_metaKey, json), ct).ConfigureAwait(false);
+        }
+        await shard.LoadScriptAsync(ct).ConfigureAwait(false);
+        return stored;
+    }
 
-    /// <summary>Reads the run's metadata from shard 0 (null when the run was never initialized) and caches it.</summary>
+    /// <summary>
+    /// The run's metadata from the lowest shard that answers and holds it (every shard keeps a copy): null when every shard
+    /// that answered has none (the run was never initialized, or every copy was lost); throws
+    /// <see cref="ReplayUnavailableException"/> when no shard answers. Caches it.
+    /// </summary>
     public async Task<ReplayMetadata?> ReadMetadataAsync(CancellationToken ct)
     {
-        var json = await Shard0.Guard(Shard0.Database.StringGetAsync(_metaKey), ct).ConfigureAwait(false);
+        var json = await AskFirstShardAsync(s => s.Guard(s.Database.StringGetAsync(_metaKey), ct), static v => !v.IsNull).ConfigureAwait(false);
         if (json.IsNull) return null;
         var metadata = MetadataCodec.Deserialize(Options.RunId, json!);
         MetadataCodec.Validate(metadata, Options, ShardCount);
@@ -133,13 +161,14 @@ public sealed partial class ShardedReplay : IAsyncDisposable
     }
 
     /// <summary>
-    /// The run's rate-limit contract as stored now (one GET of the metadata; parsed again only when the stored text
-    /// changed): <see cref="RateLimitContract.Off"/> for a run created without one, null when the run has no metadata or it
-    /// is unreadable (callers keep the contract they knew). Gateways read it with every progress reading.
+    /// The run's rate-limit contract as stored now (one GET of the metadata on the lowest shard that holds it; parsed again
+    /// only when the stored text changed): <see cref="RateLimitContract.Off"/> for a run created without one, null when no
+    /// shard that answers has the metadata or it is unreadable (callers keep the contract they knew). Gateways read it
+    /// with every progress reading.
     /// </summary>
     public async Task<RateLimitContract?> ReadRateLimitAsync(CancellationToken ct)
     {
-        var json = await Shard0.Guard(Shard0.Database.StringGetAsync(_metaKey), ct).ConfigureAwait(false);
+        var json = await AskFirstShardAsync(s => s.Guard(s.Database.StringGetAsync(_metaKey), ct), static v => !v.IsNull).ConfigureAwait(false);
         if (json.IsNull) return null;
         var text = (string)json!;
         var last = Volatile.Read(ref _lastRateLimit);
@@ -167,7 +196,7 @@ public sealed partial class ShardedReplay : IAsyncDisposable
         if (cached is not null) return cached;
         return await ReadMetadataAsync(ct).ConfigureAwait(false)
                ?? throw new InvalidOperationException(
-                   $"run '{Options.RunId}' has no metadata at {Shard0.Endpoint}; the learner must initialize the run first.");
+                   $"run '{Options.RunId}' has no metadata on any shard that answers ({string.Join(", ", Options.Shards)}); the learner must initialize the run first.");
     }
 
     /// <summary>

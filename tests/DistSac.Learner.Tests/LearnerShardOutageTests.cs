@@ -96,6 +96,48 @@ public class LearnerShardOutageTests
     }
 
     [Fact]
+    public async Task Learner_keeps_updating_and_publishing_through_shard_1_while_shard_0_is_down_and_restores_shard_0_when_it_is_back()
+    {
+        var shard0 = await RedisServer.StartAsync();
+        try
+        {
+            await using var shard1 = await RedisServer.StartAsync();
+            await using var learner = await RunningLearner.StartAsync("shard0-down", [shard0, shard1], o => o with { ReplayOutageTimeoutSeconds = 120 });
+            string runId = learner.Replay.RunId;
+            await using var shard1Direct = await ConnectionMultiplexer.ConnectAsync(shard1.Endpoint);
+            await LearnerHarness.InsertAsync(learner.Feeder, "feeder", firstSequence: 0, chunks: 8); // 4 chunks of 128 on each shard
+            double before = await learner.WaitForMetricAsync("distsac_updates_total", v => v >= 30);
+
+            int port = shard0.Port;
+            await shard0.KillAsync();
+            await shard0.DisposeAsync();
+            long versionAtKill = await VersionAsync(shard1Direct, runId);
+            // Weights and progress go on to shard 1: the learner does not pause at its next publish.
+            double down = await learner.WaitForMetricAsync("distsac_updates_total", v => v >= before + 4 * learner.Options.PublishEvery);
+            await learner.WaitForAsync(async () => await VersionAsync(shard1Direct, runId) >= versionAtKill + 2 * learner.Options.PublishEvery,
+                "newer weights on shard 1 while shard 0 is down");
+
+            shard0 = await RedisServer.StartAsync(port: port); // empty
+            await using var shard0Direct = await ConnectionMultiplexer.ConnectAsync(shard0.Endpoint);
+            await learner.WaitForAsync(async () => await shard0Direct.GetDatabase().KeyExistsAsync(RunKeys.Meta(runId))
+                                                   && await VersionAsync(shard0Direct, runId) > versionAtKill,
+                "the run metadata and the latest weights on shard 0 again");
+            await learner.WaitForMetricAsync("distsac_updates_total", v => v >= down + 30);
+            await learner.StopAsync();
+        }
+        finally
+        {
+            await shard0.DisposeAsync();
+        }
+    }
+
+    private static async Task<long> VersionAsync(ConnectionMultiplexer shard, string runId)
+    {
+        var version = await shard.GetDatabase().HashGetAsync(RunKeys.Weights(runId), "version");
+        return version.IsNull ? -1 : (long)version;
+    }
+
+    [Fact]
     public async Task Learner_recreates_the_run_when_shard_0_comes_back_empty()
     {
         var shard0 = await RedisServer.StartAsync();

@@ -24,7 +24,7 @@ public static class CommonFlags
     public static Option<string> ConfigFile() => new("--config") { Description = "JSON configuration file (sections Train, Learner, Sac, Replay, Gateway, Worker)." };
 
     /// <summary>"a:1,b:2" -> Replay:Shards:0 = a:1, Replay:Shards:1 = b:2.</summary>
-    public static Option<string> Shards() => new("--shards") { Description = "Redis shard endpoints host:port, comma separated (shard 0 holds run-level keys)." };
+    public static Option<string> Shards() => new("--shards") { Description = "Redis shard endpoints host:port, comma separated (each holds its slice of the replay and a copy of the run-level keys)." };
 
     public static void CollectLists(ParseResult parse, Option<string> hidden, Option<string>? shards, IDictionary<string, string?> overrides)
     {
