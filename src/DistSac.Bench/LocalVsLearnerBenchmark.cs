@@ -5,7 +5,8 @@ using static DistSac.Bench.BenchOutput;
 namespace DistSac.Bench;
 
 /// <summary>`bench local` settings. <paramref name="Distsac"/>: the executable whose `local` command is measured.</summary>
-public sealed record LocalVsLearnerSettings(string Distsac, int Threads, long Steps, long Warmup, TimeSpan LearnerDuration, long Seed, TimeSpan Timeout);
+/// <param name="ChildNice">`local --child-nice` (workers' and gateway's nice increment); null: `local`'s default.</param>
+public sealed record LocalVsLearnerSettings(string Distsac, int Threads, long Steps, long Warmup, TimeSpan LearnerDuration, long Seed, TimeSpan Timeout, int? ChildNice = null);
 
 /// <summary>The distributed learner's updates/s between its first and last progress lines after the warm-up, and its waits.</summary>
 public sealed record DistributedLearnerRate(double UpdatesPerS, long Updates, double Seconds, double? RateLimiterWaitS, double? SampleWaitS);
@@ -23,7 +24,7 @@ public sealed record LocalVsLearnerResult(LocalVsLearnerSettings Settings, Local
             Benchmark = "local", Value = Math.Round(d.UpdatesPerS / alone.UpdatesPerS, 3), Unit = "ratio (local updates/s / bench learner updates/s)",
             LocalUpdatesPerS = Math.Round(d.UpdatesPerS, 1), LearnerUpdatesPerS = Math.Round(alone.UpdatesPerS, 1), alone.Threads, alone.ConcurrentStreams,
             Workers = 2, Shards = 1, Env = LocalVsLearnerBenchmark.Env, Settings.Steps, Settings.Warmup, MeasuredUpdates = d.Updates,
-            MeasuredSeconds = Math.Round(d.Seconds, 1), d.RateLimiterWaitS, d.SampleWaitS,
+            MeasuredSeconds = Math.Round(d.Seconds, 1), d.RateLimiterWaitS, d.SampleWaitS, Settings.ChildNice,
             LocalWallS = Math.Round(Run.WallSeconds, 1), LearnerSeconds = Math.Round(alone.Seconds, 1), Cores = Environment.ProcessorCount, Date = Today(),
         });
     }
@@ -45,7 +46,8 @@ public static class LocalVsLearnerBenchmark
     {
         var root = LocalRun.CreateRoot("distsac-bench-local-");
         string[] args = ["local", "--workers", "2", "--shards", "1", "--env", Env, "--steps", Inv(settings.Steps), "--warmup", Inv(settings.Warmup),
-            "--seed", Inv(settings.Seed), "--eval-interval", "1000000000", "--learner-threads", Inv(settings.Threads), "--runs-root", root, "--run-id", RunId];
+            "--seed", Inv(settings.Seed), "--eval-interval", "1000000000", "--learner-threads", Inv(settings.Threads), "--runs-root", root, "--run-id", RunId,
+            .. (settings.ChildNice is { } nice ? new[] { "--child-nice", Inv(nice) } : [])];
         Say($"local: {settings.Distsac} {string.Join(' ', args)}");
         var run = await LocalRun.RunAsync(settings.Distsac, args, Path.Combine(root, "local.log"), settings.Timeout, ct);
         var distributed = DistributedRate(Path.Combine(root, RunId, "metrics.jsonl"));

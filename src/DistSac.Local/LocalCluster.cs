@@ -62,7 +62,7 @@ public sealed class LocalCluster
                 // No rate-limit settings: the gateway reads the learner's from the run metadata.
             };
             secrets.AddGatewayToken(gatewayEnv);
-            _children.Add(await spawner.StartAsync("gateway", _self, ["replay"], gatewayEnv, Path.Combine(logs, "gateway.log"), Echo));
+            _children.Add(await spawner.StartAsync("gateway", _self, ["replay"], gatewayEnv, Path.Combine(logs, "gateway.log"), Echo, _options.ChildNice));
 
             var learnerEnv = new Dictionary<string, string>(common)
             {
@@ -95,7 +95,7 @@ public sealed class LocalCluster
                     ["DOTNET_gcConcurrent"] = "0",
                 };
                 secrets.AddWorkerToken(workerEnv);
-                _children.Add(await spawner.StartAsync($"worker-{w}", _self, ["worker"], workerEnv, Path.Combine(logs, $"worker-{w}.log"), Echo));
+                _children.Add(await spawner.StartAsync($"worker-{w}", _self, ["worker"], workerEnv, Path.Combine(logs, $"worker-{w}.log"), Echo, _options.ChildNice));
             }
 
             exitCode = await SuperviseAsync(learner, run, ct);

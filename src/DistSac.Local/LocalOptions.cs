@@ -20,6 +20,13 @@ public sealed record LocalOptions
     public string? RunId { get; init; }
     /// <summary>Torch threads of the learner (0 = all cores).</summary>
     [Range(0, 1024)] public int LearnerThreads { get; init; }
+    /// <summary>
+    /// Added to the nice value of the workers and the gateway (0-19; 0 = the learner's priority), so that on a machine
+    /// with fewer cores than busy threads the learner's two op streams are preempted less. Default 0: measured on a
+    /// loaded 2-core machine, 10 did not raise the learner's rate and lengthened its rate-limiter wait (docs/benchmarks.md).
+    /// Redis keeps the learner's priority at any value: the learner waits on its replies.
+    /// </summary>
+    [Range(0, 19)] public int ChildNice { get; init; }
     public string RedisServer { get; init; } = "redis-server";
     /// <summary>Keep Redis data on disk (appendonly) in the run directory instead of a temporary folder.</summary>
     public bool Persist { get; init; }

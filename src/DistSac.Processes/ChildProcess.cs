@@ -30,9 +30,12 @@ public sealed class ChildProcess : IAsyncDisposable
     public Process Process => _process;
 
     /// <summary>Must be called on <see cref="ProcessSpawner"/>'s thread: PR_SET_PDEATHSIG fires when the forking thread exits.</summary>
+    /// <param name="niceIncrement">Added to the child's nice value (0-19; 0 = this process's priority), through `nice -n`.</param>
     internal static ChildProcess Start(string name, string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment,
-        string logPath, Action<string, string> onLine)
+        string logPath, Action<string, string> onLine, int niceIncrement = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(niceIncrement);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(niceIncrement, 19);
         var psi = new ProcessStartInfo
         {
             RedirectStandardOutput = true,
@@ -44,12 +47,19 @@ public sealed class ChildProcess : IAsyncDisposable
             psi.FileName = "/usr/bin/setpriv";
             psi.ArgumentList.Add("--pdeathsig");
             psi.ArgumentList.Add("KILL");
-            psi.ArgumentList.Add(fileName);
         }
-        else
+        // `nice` sets the priority before it execs the program, so every thread the runtime starts inherits it (setpriority
+        // on a started child's pid would reach only its main thread, racing the runtime's own threads). The pid stays the
+        // child's own: setpriv and nice both exec.
+        if (niceIncrement > 0)
         {
-            psi.FileName = fileName;
+            if (!File.Exists(NiceExecutable))
+                throw new InvalidOperationException($"Cannot start {name} at a lower CPU priority: {NiceExecutable} (coreutils) is missing. Install coreutils or set the nice increment to 0.");
+            AddProgram(psi, NiceExecutable);
+            psi.ArgumentList.Add("-n");
+            psi.ArgumentList.Add(niceIncrement.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
+        AddProgram(psi, fileName);
         foreach (var a in args) psi.ArgumentList.Add(a);
         foreach (var (k, v) in environment) psi.Environment[k] = v;
         var log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
@@ -61,6 +71,15 @@ public sealed class ChildProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return child;
+    }
+
+    private const string NiceExecutable = "/usr/bin/nice";
+
+    /// <summary>The first program of the exec chain is the process to start; each later one is an argument of the one before.</summary>
+    private static void AddProgram(ProcessStartInfo psi, string program)
+    {
+        if (string.IsNullOrEmpty(psi.FileName)) psi.FileName = program;
+        else psi.ArgumentList.Add(program);
     }
 
     private void OnLine(string? line)

@@ -18,14 +18,15 @@ public sealed class ProcessSpawner : IDisposable
         _thread.Start();
     }
 
+    /// <param name="niceIncrement">Added to the child's nice value (0-19): a lower CPU priority than this process's.</param>
     public Task<ChildProcess> StartAsync(string name, string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment,
-        string logPath, Action<string, string> onLine)
+        string logPath, Action<string, string> onLine, int niceIncrement = 0)
     {
         var done = new TaskCompletionSource<ChildProcess>(TaskCreationOptions.RunContinuationsAsynchronously);
         var argList = args.ToList();
         _work.Add(() =>
         {
-            try { done.SetResult(ChildProcess.Start(name, fileName, argList, environment, logPath, onLine)); }
+            try { done.SetResult(ChildProcess.Start(name, fileName, argList, environment, logPath, onLine, niceIncrement)); }
             catch (Exception e) { done.SetException(e); }
         });
         return done.Task;

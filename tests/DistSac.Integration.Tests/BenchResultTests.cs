@@ -73,7 +73,7 @@ public sealed class BenchResultTests
         Assert.Equal(
             ["benchmark", "value", "unit", "reached", "env_steps", "updates", "startup_s", "learner_to_target_s", "learner_time_s", "final_evaluation_s",
              "shutdown_s", "stop_children_s", "plot_and_exit_s", "wall_s", "final_eval", "evaluations", "target_return", "workers", "shards", "seed",
-             "steps", "timed_out", "child_exit_code", "cores", "date"],
+             "steps", "eval_interval", "timed_out", "child_exit_code", "cores", "date"],
             Keys(r.ToJson()));
     }
 
@@ -84,7 +84,7 @@ public sealed class BenchResultTests
         var r = new LocalVsLearnerResult(settings, new LocalRunEnd(80, 0, false), new DistributedLearnerRate(66, 4500, 68, 0.9, 0.1), new LearnerRate(50, 2, true, 20), "/tmp/x");
         Assert.Equal(
             ["benchmark", "value", "unit", "local_updates_per_s", "learner_updates_per_s", "threads", "concurrent_streams", "workers", "shards", "env", "steps",
-             "warmup", "measured_updates", "measured_seconds", "rate_limiter_wait_s", "sample_wait_s", "local_wall_s", "learner_seconds", "cores", "date"],
+             "warmup", "measured_updates", "measured_seconds", "rate_limiter_wait_s", "sample_wait_s", "child_nice", "local_wall_s", "learner_seconds", "cores", "date"],
             Keys(r.ToJson()));
         var failed = r with { Distributed = null };
         Assert.False(failed.Completed);

@@ -63,6 +63,7 @@ public sealed class ExitCodeTests
     [InlineData("learner", "--batch-size", "0", "Sac:BatchSize = 0 is invalid: ")]
     [InlineData("worker", "--envs", "0", "Worker:Envs = 0 is invalid: ")]
     [InlineData("local", "--workers", "0", "Local:Workers = 0 is invalid: ")]
+    [InlineData("local", "--child-nice", "20", "Local:ChildNice = 20 is invalid: ")]
     [InlineData("train", "--device", "tpu", "Train:Device = 'tpu' is invalid: ")]
     public async Task ABadValue_IsBadConfiguration_Exit2_NamingTheKeyAndValue(string role, string flag, string value, string expected)
     {

@@ -78,6 +78,43 @@ public sealed class LocalClusterTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task WorkersAndTheGateway_RunAtTheChildNiceIncrement_TheLearnerAndRedisAtTheOrchestratorsPriority()
+    {
+        await using var local = DistSacProcess.Start(["local", "--workers", "1", "--shards", "1", "--steps", "1000000", "--warmup", "200",
+            "--runs-root", _runs, "--run-id", "nice", "--learner-threads", "1", "--child-nice", "7"]);
+        var children = await local.WaitForChildrenAsync(4); // shard, gateway, learner, worker
+        // Their first lines come from the roles themselves, so setpriv and nice have exec'd by then.
+        foreach (var role in new[] { "[gateway]", "[learner]", "[worker-0]" })
+            Assert.True(await local.WaitForOutputAsync(role, TimeSpan.FromSeconds(120)), local.Output);
+
+        int own = Nice(local.Pid);
+        var nice = children.ToDictionary(Role, Nice);
+        local.Signal(SigKill);
+        await local.WaitForExitAsync(TimeSpan.FromSeconds(10));
+
+        int lowered = Math.Min(19, own + 7);
+        Assert.Equal(lowered, nice["worker"]);
+        Assert.Equal(lowered, nice["replay"]);
+        Assert.Equal(own, nice["learner"]);
+        Assert.Equal(own, nice["redis-server"]);
+    }
+
+    /// <summary>Field 19 of /proc/PID/stat: the nice value of the process's main thread.</summary>
+    private static int Nice(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static string Role(int pid)
+    {
+        var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
+        foreach (var role in new[] { "redis-server", "worker", "replay", "learner" })
+            if (cmdline.Contains(role, StringComparison.Ordinal)) return role;
+        throw new InvalidOperationException($"child {pid} is no role of `local`: {cmdline.Replace('\0', ' ')}");
+    }
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
     private static extern int Kill(int pid, int signal);
 

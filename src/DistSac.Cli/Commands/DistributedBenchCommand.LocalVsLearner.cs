@@ -16,9 +16,10 @@ public static partial class DistributedBenchCommand
         var seconds = Opt("--seconds", 20.0, "Timed duration of the learner benchmark.");
         var seed = Opt("--seed", 0L, "Run seed of the `local` run.");
         var timeoutMinutes = Opt("--timeout-minutes", 30.0, "Give up (and fail) if `local` has not finished after this long.");
+        var childNice = Opt("--child-nice", -1, "`local --child-nice` for the workers and the gateway, 0-19 (default: local's own default).");
         var command = new Command("local", "Updates/s of `distsac local` (2 workers, 1 shard) over updates/s of `bench learner` with the same threads.")
         {
-            threads, steps, warmup, seconds, seed, timeoutMinutes,
+            threads, steps, warmup, seconds, seed, timeoutMinutes, childNice,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -28,7 +29,8 @@ public static partial class DistributedBenchCommand
             var settings = new LocalVsLearnerSettings(Self(), t, budget, warm,
                 LearnerDuration: Seconds(parse.GetValue(seconds), "--seconds"),
                 Seed: parse.GetValue(seed),
-                Timeout: Seconds(parse.GetValue(timeoutMinutes) * 60, "--timeout-minutes"));
+                Timeout: Seconds(parse.GetValue(timeoutMinutes) * 60, "--timeout-minutes"),
+                ChildNice: NiceOrDefault(parse.GetValue(childNice)));
             var result = await LocalVsLearnerBenchmark.RunAsync(settings, (n, duration) => LearnerRateOnCpu("local", n, duration), ct);
             if (!result.Completed) return 1;
             Console.Out.WriteLine(result.ToJson());
@@ -36,4 +38,12 @@ public static partial class DistributedBenchCommand
         });
         return command;
     }
+
+    /// <summary>-1 (the flag's default) leaves `local`'s own default; otherwise 0-19, as `local` checks it.</summary>
+    private static int? NiceOrDefault(int value) => value switch
+    {
+        -1 => null,
+        >= 0 and <= 19 => value,
+        _ => throw new ArgumentException($"--child-nice must be 0-19 (got {value}); leave it out for local's default."),
+    };
 }

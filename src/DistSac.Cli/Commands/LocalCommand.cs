@@ -28,6 +28,7 @@ public static class LocalCommand
             new("--runs-root", "Local:RunsRoot", "Folder for run directories (default runs).", typeof(string)),
             new("--run-id", "Local:RunId", "Run id (default env-seed-time).", typeof(string)),
             new("--learner-threads", "Local:LearnerThreads", "Torch threads of the learner (0 = all cores).", typeof(int)),
+            new("--child-nice", "Local:ChildNice", "Added to the nice value of workers and gateway, 0-19 (default 0: the learner's CPU priority).", typeof(int)),
             new("--redis-server", "Local:RedisServer", "redis-server executable (default: from PATH).", typeof(string)),
             new("--persist", "Local:Persist", "Keep Redis data (appendonly) in the run directory, so the run can be continued with --resume.", typeof(bool)),
         };
