@@ -125,18 +125,7 @@ internal sealed class RunChannelSubscription : IAsyncDisposable
         await _retry.ConfigureAwait(false);
         foreach (var queue in _queues)
         {
-            if (queue is null) continue;
-            try
-            {
-                await queue.UnsubscribeAsync().ConfigureAwait(false);
-            }
-            catch (RedisConnectionException)
-            {
-                // The connection is gone, and with it the subscription.
-            }
-            catch (ObjectDisposedException)
-            {
-            }
+            if (queue is not null) await ShardedReplay.UnsubscribeQuietlyAsync(queue).ConfigureAwait(false);
         }
         _stop.Dispose();
     }

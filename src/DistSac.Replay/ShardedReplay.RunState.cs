@@ -54,12 +54,7 @@ public sealed partial class ShardedReplay
         RedisKey[] keys = [RunKeys.Incarnations(Options.RunId), RunKeys.Workers(Options.RunId)];
         long now = NowMs();
         var known = await AskEveryShardAsync(s => s.Guard(s.Database.HashGetAsync(keys[0], workerId), ct)).ConfigureAwait(false);
-        long floor = now;
-        for (int i = 0; i < known.Length; i++)
-        {
-            if (known[i].Answered && !known[i].Value.IsNull)
-                floor = Math.Max(floor, ParseCounter(known[i].Value, i, keys[0].ToString()!, workerId) + 1);
-        }
+        long floor = Math.Max(now, LatestIncarnation(known, keys[0].ToString()!, workerId) + 1);
         ReplayUnavailableException? down = null;
         for (int i = 0; i < known.Length; i++)
         {
@@ -109,14 +104,20 @@ public sealed partial class ShardedReplay
         ArgumentException.ThrowIfNullOrEmpty(workerId);
         var key = RunKeys.Incarnations(Options.RunId);
         var answers = await AskEveryShardAsync(s => s.Guard(s.Database.HashGetAsync(key, workerId), ct)).ConfigureAwait(false);
-        long latest = 0;
         bool complete = true;
+        foreach (var a in answers) complete &= a.Answered;
+        return new IssuedIncarnation(LatestIncarnation(answers, key, workerId), complete);
+    }
+
+    /// <summary>The largest incarnation of the worker among the shards that answered (HGET of the incarnations hash); 0 when none knows one.</summary>
+    private static long LatestIncarnation(ShardAnswer<RedisValue>[] answers, string key, string workerId)
+    {
+        long latest = 0;
         for (int i = 0; i < answers.Length; i++)
         {
-            if (!answers[i].Answered) complete = false;
-            else if (!answers[i].Value.IsNull) latest = Math.Max(latest, ParseCounter(answers[i].Value, i, key, workerId));
+            if (answers[i].Answered && !answers[i].Value.IsNull) latest = Math.Max(latest, ParseCounter(answers[i].Value, i, key, workerId));
         }
-        return new IssuedIncarnation(latest, complete);
+        return latest;
     }
 
     /// <summary>True when a shard that answers has the worker registered.</summary>
@@ -290,17 +291,23 @@ public sealed partial class ShardedReplay
         public async ValueTask DisposeAsync()
         {
             if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-            try
-            {
-                await queue.UnsubscribeAsync().ConfigureAwait(false);
-            }
-            catch (RedisConnectionException)
-            {
-                // The connection is gone, and with it the subscription.
-            }
-            catch (ObjectDisposedException)
-            {
-            }
+            await UnsubscribeQuietlyAsync(queue).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Unsubscribes; a connection that is gone (or disposed) took the subscription with it.</summary>
+    internal static async Task UnsubscribeQuietlyAsync(ChannelMessageQueue queue)
+    {
+        try
+        {
+            await queue.UnsubscribeAsync().ConfigureAwait(false);
+        }
+        catch (RedisConnectionException)
+        {
+            // The connection is gone, and with it the subscription.
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 }
