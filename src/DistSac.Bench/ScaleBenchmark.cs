@@ -173,13 +173,8 @@ public static class ScaleBenchmark
                     ["DISTSAC_WORKER__ENVS"] = Inv(envs),
                     ["DISTSAC_WORKER__SIMULATEDSTEPCOSTMICROSECONDS"] = Inv(stepCostUs),
                     ["DISTSAC_WORKER__SIMULATEDSTEPCOSTMODE"] = mode.ToString(),
-                    // As `distsac local` does: a smaller gen-0 budget keeps each worker's RSS down.
-                    ["DOTNET_GCgen0size"] = "0x400000",
-                    // As `distsac local` does: without PGO's instrumented tier the JIT stops compiling once the loop is hot
-                    // (with it, its thread used ~1.3 s of CPU per 20 s of a 1-env worker); no background GC thread.
-                    ["DOTNET_TieredPGO"] = "0",
-                    ["DOTNET_gcConcurrent"] = "0",
                 };
+                WorkerRuntimeEnvironment.AddTo(env); // as `distsac local` starts its workers
                 children.Add(await spawner.StartAsync(id, executable.Path, executable.Arguments, env, Path.Combine(logs, id + ".log"), (_, _) => { }));
             }
 

@@ -88,12 +88,8 @@ public sealed class LocalCluster
                     ["DISTSAC_WORKER__WORKERID"] = $"worker-{w}",
                     ["DISTSAC_WORKER__ENVS"] = Inv(_options.EnvsPerWorker),
                     ["DISTSAC_WORKER__HTTPLISTEN"] = probes.Add($"worker-{w}", LoopbackPorts.Next()),
-                    // A smaller gen-0 budget keeps a busy worker's RSS under 80 MB (measured 85 MB with the default).
-                    ["DOTNET_GCgen0size"] = "0x400000",
-                    // No PGO-instrumented tier (its re-JIT kept a worker's JIT thread busy) and no background GC thread.
-                    ["DOTNET_TieredPGO"] = "0",
-                    ["DOTNET_gcConcurrent"] = "0",
                 };
+                WorkerRuntimeEnvironment.AddTo(workerEnv);
                 secrets.AddWorkerToken(workerEnv);
                 _children.Add(await spawner.StartAsync($"worker-{w}", _self, ["worker"], workerEnv, Path.Combine(logs, $"worker-{w}.log"), Echo, _options.ChildNice));
             }
