@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DistSac.Testing;
 using Xunit.Abstractions;
 
 namespace DistSac.Faults.Tests;
@@ -27,14 +28,14 @@ public sealed class Shard0DownFaultTests(ITestOutputHelper output)
         Log($"learner updating {await cluster.WaitForLearnerUpdatingAsync(Within):F1} s later");
         var steady = cluster.Workers[0];
         double ackedAtKill = await FaultCluster.ScrapeAsync(steady.HttpPort, "distsac_transitions_pushed_total") ?? 0;
-        await UntilAsync(async () => (await FaultCluster.ScrapeAsync(steady.HttpPort, "distsac_transitions_pushed_total") ?? 0) >= ackedAtKill + 200,
-            $"{steady.Id} to have 200 more transitions acknowledged while shard 0 is down");
+        await Eventually.TrueAsync(async () => (await FaultCluster.ScrapeAsync(steady.HttpPort, "distsac_transitions_pushed_total") ?? 0) >= ackedAtKill + 200,
+            $"{steady.Id} to have 200 more transitions acknowledged while shard 0 is down", Within.TotalSeconds, pollMs: 200);
 
         var restarted = cluster.Workers[1];
         await cluster.TerminateWorkerAsync(restarted);
         cluster.StartWorker(restarted); // GetRunInfo (a new incarnation) while shard 0 is down
-        await UntilAsync(async () => (await FaultCluster.ScrapeAsync(restarted.HttpPort, "distsac_transitions_pushed_total") ?? 0) >= 100,
-            $"{restarted.Id}, restarted while shard 0 is down, to have 100 transitions acknowledged");
+        await Eventually.TrueAsync(async () => (await FaultCluster.ScrapeAsync(restarted.HttpPort, "distsac_transitions_pushed_total") ?? 0) >= 100,
+            $"{restarted.Id}, restarted while shard 0 is down, to have 100 transitions acknowledged", Within.TotalSeconds, pollMs: 200);
         Log($"{restarted.Id} restarted and pushing; learner updating {await cluster.WaitForLearnerUpdatingAsync(Within):F1} s later");
         Assert.False(cluster.Learner.HasExited, FaultCluster.Tail(cluster.Learner));
         foreach (var g in cluster.Gateways) Assert.False(g.Process.HasExited, FaultCluster.Tail(g.Process));
@@ -47,16 +48,6 @@ public sealed class Shard0DownFaultTests(ITestOutputHelper output)
         await cluster.AuditAsync(exact: true);
         Log("exact audit passed: every acknowledged transition is stored once");
         await cluster.StopAsync(cluster.Learner, FaultCluster.SigTerm, "learner");
-    }
-
-    private static async Task UntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Within;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out after {Within.TotalSeconds:F0} s waiting for {what}");
-            await Task.Delay(200);
-        }
     }
 
     private void Log(string line)

@@ -9,6 +9,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Prometheus;
 using StackExchange.Redis;
 
+using static DistSac.Gateway.Tests.ShardOutageProbe;
+
 namespace DistSac.Gateway.Tests;
 
 /// <summary>
@@ -49,15 +51,15 @@ public sealed class Shard0OutageTests
             var worker = new RolloutWorker(WorkerOptions(bed), NullLoggerFactory.Instance);
             var running = worker.RunAsync(stopWorker.Token);
 
-            await Until(async () => (await PerShardAsync(bed))[0] > 0 && (await PerShardAsync(bed))[1] > 0, "both shards to receive pushes");
-            long lostIfEmpty = (await PerShardAsync(bed))[0];
+            await Eventually.TrueAsync(async () => (await PerShardAsync(bed, WorkerId))[0] > 0 && (await PerShardAsync(bed, WorkerId))[1] > 0, "both shards to receive pushes", seconds: 45);
+            long lostIfEmpty = (await PerShardAsync(bed, WorkerId))[0];
             await shard0.KillAsync();
             await shard0.DisposeAsync(); // keeps the AOF folder
             long ackedAtKill = await AcknowledgedAsync(worker);
             long versionAtKill = await Shard1VersionAsync(shard1Direct, bed);
-            await Until(async () => await AcknowledgedAsync(worker) >= ackedAtKill + 300, "300 more acknowledged transitions while shard 0 is down");
-            await Until(async () => await Shard1VersionAsync(shard1Direct, bed) >= versionAtKill + 5, "the learner's progress to move on in shard 1");
-            await Until(() => Task.FromResult(Last(watched) > versionAtKill), "a newer weights version on the WatchWeights stream");
+            await Eventually.TrueAsync(async () => await AcknowledgedAsync(worker) >= ackedAtKill + 300, "300 more acknowledged transitions while shard 0 is down", seconds: 45);
+            await Eventually.TrueAsync(async () => await Shard1VersionAsync(shard1Direct, bed) >= versionAtKill + 5, "the learner's progress to move on in shard 1", seconds: 45);
+            await Eventually.TrueAsync(() => Task.FromResult(Last(watched) > versionAtKill), "a newer weights version on the WatchWeights stream", seconds: 45);
             Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/readyz")).StatusCode);
             var newcomer = await bed.RegisterAsync("worker-new"); // GetRunInfo while shard 0 is down
             var ack = await bed.Client.PushAsync(GatewayTestbed.PushToShard("worker-new", 1, 0, GatewayTestbed.Records(3), newcomer.Incarnation));
@@ -67,11 +69,11 @@ public sealed class Shard0OutageTests
             long versionAtRestart = await Shard1VersionAsync(shard1Direct, bed);
             await using var shard0Direct = await ConnectionMultiplexer.ConnectAsync(shard0.Endpoint);
             var db0 = shard0Direct.GetDatabase();
-            await Until(async () => (long)await db0.HashGetAsync(RunKeys.Weights(bed.Replay.RunId), "version") > versionAtRestart
-                                    && await db0.KeyExistsAsync(RunKeys.Meta(bed.Replay.RunId)), "the learner to write the run state to shard 0 again");
+            await Eventually.TrueAsync(async () => (long)await db0.HashGetAsync(RunKeys.Weights(bed.Replay.RunId), "version") > versionAtRestart
+                                    && await db0.KeyExistsAsync(RunKeys.Meta(bed.Replay.RunId)), "the learner to write the run state to shard 0 again", seconds: 45);
             long shard0Back = -1;
-            await Until(async () => (shard0Back = (await PerShardAsync(bed))[0]) >= 0, "shard 0 to answer the test again");
-            await Until(async () => (await PerShardAsync(bed))[0] >= shard0Back + 50, "shard 0 to take pushes again");
+            await Eventually.TrueAsync(async () => (shard0Back = (await PerShardAsync(bed, WorkerId))[0]) >= 0, "shard 0 to answer the test again", seconds: 45);
+            await Eventually.TrueAsync(async () => (await PerShardAsync(bed, WorkerId))[0] >= shard0Back + 50, "shard 0 to take pushes again", seconds: 45);
             await stopWorker.CancelAsync(); // the learner goes on while the worker flushes: its last pushes need its progress
             var result = await running;
             await stopLearner.CancelAsync();
@@ -170,45 +172,5 @@ public sealed class Shard0OutageTests
     {
         var version = await shard1.GetDatabase().HashGetAsync(RunKeys.Learner(bed.Replay.RunId), "version");
         return version.IsNull ? -1 : (long)version;
-    }
-
-    /// <summary>The worker's count per shard from the shards' per-worker hashes; a shard that is down reads -1.</summary>
-    private static async Task<long[]> PerShardAsync(GatewayTestbed bed)
-    {
-        var counts = new long[2];
-        for (int shard = 0; shard < 2; shard++)
-        {
-            try
-            {
-                counts[shard] = await bed.Learner.ReadShardWorkerTransitionsAsync(shard, WorkerId, CancellationToken.None);
-            }
-            catch (ReplayUnavailableException)
-            {
-                counts[shard] = -1;
-            }
-        }
-        return counts;
-    }
-
-    private static async Task<long> AcknowledgedAsync(RolloutWorker worker)
-    {
-        using var text = new MemoryStream();
-        await worker.Metrics.Registry.CollectAndExportAsTextAsync(text);
-        foreach (var line in System.Text.Encoding.UTF8.GetString(text.ToArray()).Split('\n'))
-        {
-            if (line.StartsWith("distsac_transitions_pushed_total ", StringComparison.Ordinal))
-                return (long)double.Parse(line.AsSpan("distsac_transitions_pushed_total ".Length), CultureInfo.InvariantCulture);
-        }
-        return 0;
-    }
-
-    private static async Task Until(Func<Task<bool>> condition, string what, double seconds = 45)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out after {seconds} s waiting for {what}");
-            await Task.Delay(50);
-        }
     }
 }

@@ -4,6 +4,8 @@ using DistSac.Worker;
 using Microsoft.Extensions.Logging.Abstractions;
 using Prometheus;
 
+using static DistSac.Gateway.Tests.ShardOutageProbe;
+
 namespace DistSac.Gateway.Tests;
 
 /// <summary>
@@ -42,17 +44,17 @@ public sealed class ShardOutageIngestTests
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
             var running = worker.RunAsync(stop.Token);
 
-            await Until(async () => (await PerShardAsync(bed))[1] > 0 && (await PerShardAsync(bed))[0] > 0, "both shards to receive pushes");
+            await Eventually.TrueAsync(async () => (await PerShardAsync(bed, WorkerId))[1] > 0 && (await PerShardAsync(bed, WorkerId))[0] > 0, "both shards to receive pushes", seconds: 45);
             await b.KillAsync();
             await b.DisposeAsync(); // keeps the AOF folder
-            long shard0AtKill = (await PerShardAsync(bed))[0];
+            long shard0AtKill = (await PerShardAsync(bed, WorkerId))[0];
             long ackedAtKill = await AcknowledgedAsync(worker);
-            await Until(async () => await AcknowledgedAsync(worker) >= ackedAtKill + 300, "300 more acknowledged transitions while shard 1 is down");
-            long shard0Grew = (await PerShardAsync(bed))[0] - shard0AtKill;
+            await Eventually.TrueAsync(async () => await AcknowledgedAsync(worker) >= ackedAtKill + 300, "300 more acknowledged transitions while shard 1 is down", seconds: 45);
+            long shard0Grew = (await PerShardAsync(bed, WorkerId))[0] - shard0AtKill;
 
             b = await RedisServer.StartAsync(port: bPort, appendOnlyDirectory: aof);
             long shard1Back = await Shard1AfterRestartAsync(bed);
-            await Until(async () => (await PerShardAsync(bed))[1] >= shard1Back + 100, "shard 1 to take pushes again");
+            await Eventually.TrueAsync(async () => (await PerShardAsync(bed, WorkerId))[1] >= shard1Back + 100, "shard 1 to take pushes again", seconds: 45);
             await stop.CancelAsync();
             var result = await running;
 
@@ -73,52 +75,11 @@ public sealed class ShardOutageIngestTests
         }
     }
 
-    /// <summary>The worker's count per shard from the shards' per-worker hashes; a shard that is down reads -1.</summary>
-    private static async Task<long[]> PerShardAsync(GatewayTestbed bed)
-    {
-        var counts = new long[2];
-        for (int shard = 0; shard < 2; shard++)
-        {
-            try
-            {
-                var v = await bed.Learner.ReadShardWorkerTransitionsAsync(shard, WorkerId, CancellationToken.None);
-                counts[shard] = v;
-            }
-            catch (DistSac.Replay.ReplayUnavailableException)
-            {
-                counts[shard] = -1;
-            }
-        }
-        return counts;
-    }
-
     /// <summary>Shard 1's count once its AOF is loaded and the test's connection is back.</summary>
     private static async Task<long> Shard1AfterRestartAsync(GatewayTestbed bed)
     {
         long count = -1;
-        await Until(async () => (count = (await PerShardAsync(bed))[1]) >= 0, "shard 1 to answer again");
+        await Eventually.TrueAsync(async () => (count = (await PerShardAsync(bed, WorkerId))[1]) >= 0, "shard 1 to answer again", seconds: 45);
         return count;
-    }
-
-    private static async Task<long> AcknowledgedAsync(RolloutWorker worker)
-    {
-        using var text = new MemoryStream();
-        await worker.Metrics.Registry.CollectAndExportAsTextAsync(text);
-        foreach (var line in System.Text.Encoding.UTF8.GetString(text.ToArray()).Split('\n'))
-        {
-            if (line.StartsWith("distsac_transitions_pushed_total ", StringComparison.Ordinal))
-                return (long)double.Parse(line.AsSpan("distsac_transitions_pushed_total ".Length), CultureInfo.InvariantCulture);
-        }
-        return 0;
-    }
-
-    private static async Task Until(Func<Task<bool>> condition, string what, double seconds = 45)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out after {seconds} s waiting for {what}");
-            await Task.Delay(50);
-        }
     }
 }

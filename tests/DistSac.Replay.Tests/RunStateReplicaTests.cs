@@ -72,10 +72,10 @@ public sealed class RunStateReplicaTests
                 Assert.Equal(5, (long)await direct.GetDatabase().HashGetAsync(RunKeys.Weights(run), "version")); // the older copy is back
 
             RunStateGaps gaps = new([], []);
-            await UntilAsync(async () => (gaps = await learner.ShardsNeedingRunStateAsync(None)).Any, "shard 0 to answer again and be reported");
+            await Eventually.TrueAsync(async () => (gaps = await learner.ShardsNeedingRunStateAsync(None)).Any, "shard 0 to answer again and be reported", seconds: 20);
             Assert.Equal([0], gaps.Stale);
             Assert.Empty(gaps.MissingMetadata);
-            await UntilAsync(async () => await ShardAnswersAsync(reader, 0), "the reader's connection to shard 0 to be back");
+            await Eventually.TrueAsync(async () => await ShardAnswersAsync(reader, 0), "the reader's connection to shard 0 to be back", seconds: 20);
             Assert.Equal(6, (await reader.ReadLatestWeightsAsync(None))!.Value.Version);
             Assert.Equal(new LearnerProgress(60, 6, false), await reader.ReadLearnerStateAsync(None));
         }
@@ -101,7 +101,7 @@ public sealed class RunStateReplicaTests
             shard0 = await RedisServer.StartAsync(port: port);
 
             RunStateGaps gaps = new([], []);
-            await UntilAsync(async () => (gaps = await learner.ShardsNeedingRunStateAsync(None)).Any, "shard 0 to answer again and be reported");
+            await Eventually.TrueAsync(async () => (gaps = await learner.ShardsNeedingRunStateAsync(None)).Any, "shard 0 to answer again and be reported", seconds: 20);
             Assert.Equal([0], gaps.MissingMetadata);
             await learner.InitializeRunAsync(TestRuns.Metadata(run, 100, 2), None);
             await learner.PublishWeightsAsync(9, [9], None);
@@ -164,13 +164,13 @@ public sealed class RunStateReplicaTests
             await using var progressSubscription = await reader.SubscribeLearnerProgressAsync(p => { lock (progress) progress.Add(p); }, None);
             await learner.PublishWeightsAsync(1, [1], None);
             await learner.PublishLearnerProgressAsync(10, 1, None);
-            await UntilAsync(() => Task.FromResult(Count(versions) == 1 && Count(progress) == 1), "version 1 to be heard");
+            await Eventually.TrueAsync(() => Task.FromResult(Count(versions) == 1 && Count(progress) == 1), "version 1 to be heard", seconds: 20);
 
             await shard0.KillAsync();
-            await UntilAsync(async () => !await ShardAnswersAsync(reader, 0), "the reader to see shard 0 down");
+            await Eventually.TrueAsync(async () => !await ShardAnswersAsync(reader, 0), "the reader to see shard 0 down", seconds: 20);
             await learner.PublishWeightsAsync(2, [2], None);
             await learner.PublishLearnerProgressAsync(20, 2, None);
-            await UntilAsync(() => Task.FromResult(Count(versions) == 2 && Count(progress) == 2), "version 2 to be heard through shard 1");
+            await Eventually.TrueAsync(() => Task.FromResult(Count(versions) == 2 && Count(progress) == 2), "version 2 to be heard through shard 1", seconds: 20);
 
             lock (versions) Assert.Equal([1, 2], versions); // each version once: shard 1's copy of version 1 was not passed on
             lock (progress) Assert.Equal([new LearnerProgress(10, 1, false), new LearnerProgress(20, 2, false)], progress);
@@ -178,16 +178,6 @@ public sealed class RunStateReplicaTests
         finally
         {
             await shard0.DisposeAsync();
-        }
-    }
-
-    private static async Task UntilAsync(Func<Task<bool>> condition, string what, double seconds = 20)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out after {seconds} s waiting for {what}");
-            await Task.Delay(50);
         }
     }
 

@@ -4,24 +4,6 @@ using Microsoft.Extensions.Logging;
 
 namespace DistSac.Worker.Tests;
 
-/// <summary>Polls a condition; tests wait for observable effects rather than sleeping a guessed time.</summary>
-internal static class Eventually
-{
-    public static async Task TrueAsync(Func<bool> condition, string what, double seconds = 15)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out after {seconds} s waiting for: {what}");
-            }
-
-            await Task.Delay(10);
-        }
-    }
-}
-
 /// <summary>One decoded record: the fields the tests check, read back with the protocol's layout.</summary>
 internal readonly record struct Decoded(float[] Obs, float[] Action, float Reward, float[] NextObs, float Terminated, int Version)
 {

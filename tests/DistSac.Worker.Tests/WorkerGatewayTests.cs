@@ -1,6 +1,7 @@
 using DistSac.Envs;
 using DistSac.Protocol;
 using Microsoft.Extensions.Logging.Abstractions;
+using DistSac.Testing;
 
 namespace DistSac.Worker.Tests;
 

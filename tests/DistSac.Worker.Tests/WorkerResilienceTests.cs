@@ -1,5 +1,6 @@
 using DistSac.Protocol;
 using Microsoft.Extensions.Logging.Abstractions;
+using DistSac.Testing;
 
 namespace DistSac.Worker.Tests;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using DistSac.Testing;
 
 namespace DistSac.Worker.Tests;
 
