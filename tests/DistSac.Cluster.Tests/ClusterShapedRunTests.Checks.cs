@@ -1,6 +1,7 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using StackExchange.Redis;
+
+using static DistSac.Cluster.Tests.ClusterWorkloads;
 
 namespace DistSac.Cluster.Tests;
 
@@ -118,10 +119,4 @@ public sealed partial class ClusterShapedRunTests
         output.WriteLine(text);
         Console.WriteLine(text);
     }
-
-    [GeneratedRegex(@"stopped: (\d+) env steps, (\d+) transitions acknowledged")]
-    private static partial Regex WorkerStopped();
-
-    [GeneratedRegex(@"^(.*)-\d+-[0-9a-f]{8}$")]
-    private static partial Regex WorkerIdPod();
 }

@@ -5,6 +5,8 @@ using DistSac.Testing;
 using k8s.Models;
 using Xunit.Abstractions;
 
+using static DistSac.Cluster.Tests.ClusterWorkloads;
+
 namespace DistSac.Cluster.Tests;
 
 [CollectionDefinition(Name)]
@@ -24,10 +26,6 @@ public sealed class PublishedImagesCollection : ICollectionFixture<PublishedImag
 [Trait("Category", "Cluster")]
 public sealed partial class ClusterShapedRunTests(PublishedImages images, ITestOutputHelper output)
 {
-    private const string Redis = "StatefulSet/distsac-redis";
-    private const string Gateway = "Deployment/distsac-gateway";
-    private const string Learner = "StatefulSet/distsac-learner";
-    private const string Worker = "Deployment/distsac-worker";
     private static readonly TimeSpan PhaseTimeout = TimeSpan.FromSeconds(240);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 

@@ -2,13 +2,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using DistSac.Deploy.Tests;
 using DistSac.Observability;
 using DistSac.Testing;
 using k8s.Models;
 using StackExchange.Redis;
 using Xunit.Abstractions;
+
+using static DistSac.Cluster.Tests.ClusterWorkloads;
 
 namespace DistSac.Cluster.Tests;
 
@@ -22,12 +23,8 @@ namespace DistSac.Cluster.Tests;
 /// </summary>
 [Collection(ContainerImagesCollection.Name)]
 [Trait("Category", "Cluster")]
-public sealed partial class ImageClusterRunTests(ContainerImages images, ITestOutputHelper output)
+public sealed class ImageClusterRunTests(ContainerImages images, ITestOutputHelper output)
 {
-    private const string Redis = "StatefulSet/distsac-redis";
-    private const string Gateway = "Deployment/distsac-gateway";
-    private const string Learner = "StatefulSet/distsac-learner";
-    private const string Worker = "Deployment/distsac-worker";
     private static readonly TimeSpan PhaseTimeout = TimeSpan.FromSeconds(240);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
@@ -247,10 +244,4 @@ public sealed partial class ImageClusterRunTests(ContainerImages images, ITestOu
         output.WriteLine(text);
         Console.WriteLine(text);
     }
-
-    [GeneratedRegex(@"stopped: (\d+) env steps, (\d+) transitions acknowledged")]
-    private static partial Regex WorkerStopped();
-
-    [GeneratedRegex(@"^(.*)-\d+-[0-9a-f]{8}$")]
-    private static partial Regex WorkerIdPod();
 }
