@@ -21,6 +21,7 @@ public sealed class LocalCluster
     private string? _finalLine;
     // SuperviseAsync's answer to Ctrl-C / SIGTERM; the exit code is decided once every child has stopped.
     private const int Interrupted = -1;
+    private static readonly TimeSpan GatewayListenTimeout = TimeSpan.FromSeconds(30);
 
     public LocalCluster(LocalOptions options, string selfExecutable)
     {
@@ -62,7 +63,8 @@ public sealed class LocalCluster
                 // No rate-limit settings: the gateway reads the learner's from the run metadata.
             };
             secrets.AddGatewayToken(gatewayEnv);
-            _children.Add(await spawner.StartAsync("gateway", _self, ["replay"], gatewayEnv, Path.Combine(logs, "gateway.log"), Echo, _options.ChildNice));
+            var gateway = await spawner.StartAsync("gateway", _self, ["replay"], gatewayEnv, Path.Combine(logs, "gateway.log"), Echo, _options.ChildNice);
+            _children.Add(gateway);
 
             var learnerEnv = new Dictionary<string, string>(common)
             {
@@ -79,6 +81,12 @@ public sealed class LocalCluster
             if (_options.StopAtEvalReturn is { } stop) learnerEnv["DISTSAC_LEARNER__STOPATEVALRETURN"] = Inv(stop);
             var learner = await spawner.StartAsync("learner", _self, ["learner"], learnerEnv, Path.Combine(logs, "learner.log"), Echo);
             _children.Add(learner);
+
+            // Workers started before the gateway listens back off (100 ms doubling: the first contact came ~0.7 s after
+            // the gateway was up and warned "not reachable" on every normal start); starting them once it accepts
+            // connections lets their own start-up overlap the learner's, with nothing to retry.
+            if (!await ListenerProbe.WaitUntilAcceptingAsync(gatewayPort, gateway, GatewayListenTimeout, ct) && !gateway.HasExited)
+                Say($"the gateway does not accept connections on 127.0.0.1:{gatewayPort} after {GatewayListenTimeout.TotalSeconds:F0} s; starting the workers anyway (they retry)");
 
             for (int w = 0; w < _options.Workers; w++)
             {

@@ -20,4 +20,16 @@ public sealed class LoopbackPortsTests
             listener.Start(); // free: a child can bind it
         }
     }
+
+    [Fact]
+    public async Task ListenerProbe_TellsAListeningPortFromAClosedOne()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int open = ((IPEndPoint)listener.LocalEndpoint).Port;
+        int closed = LoopbackPorts.Next(); // free, so nothing listens there
+
+        Assert.True(await ListenerProbe.AcceptsAsync(open, CancellationToken.None));
+        Assert.False(await ListenerProbe.AcceptsAsync(closed, CancellationToken.None));
+    }
 }
