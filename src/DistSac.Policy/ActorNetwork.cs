@@ -23,6 +23,12 @@ public sealed class ActorNetwork
     private readonly float[] _biasTiled;
     private readonly KernelPath _path;
 
+    /// <summary>
+    /// The linear kernel this process runs (Vector256Wide, Vector256, Vector128 or Scalar): fixed by the CPU under the JIT,
+    /// and by the instruction set chosen at publish for Native AOT, so a worker logs it at start.
+    /// </summary>
+    public static string KernelName => LinearKernel.Best.ToString();
+
     public ActorNetwork(ActorWeights weights, int maxBatch)
         : this(weights, maxBatch, LinearKernel.Best)
     {

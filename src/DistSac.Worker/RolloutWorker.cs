@@ -69,7 +69,7 @@ public sealed class RolloutWorker
         var watcher = new WeightsWatcher(client, _options.WorkerId, policy, run.Spec.ObservationSize, run.Spec.ActionSize, _options.Envs, _loggerFactory.CreateLogger<WeightsWatcher>());
         var pusher = new BatchPusher(client, policy, TimeSpan.FromMilliseconds(_options.PushTimeoutMs), _loggerFactory.CreateLogger<BatchPusher>());
         var exploration = ExplorationSettings.Resolve(run.Spec.Id, _options.ExplorationNoise, _options.NoiseCorrelationSteps);
-        _logger.LogInformation("Worker {WorkerId} explores {EnvId} with {Exploration}", _options.WorkerId, run.Spec.Id, exploration);
+        _logger.LogInformation("Worker {WorkerId} explores {EnvId} with {Exploration}; actor kernel {Kernel}", _options.WorkerId, run.Spec.Id, exploration, ActorNetwork.KernelName);
         var loop = new RolloutLoop(new VectorEnvironment(run.Spec.Id, _options.Envs, seeds.Environments), policy, seeds, _options.SimulatedStepCostMicroseconds, _options.SimulatedStepCostMode, exploration);
         int capacity = RolloutDriver.BatchCapacity(_options.BatchTransitions, _options.Envs);
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.Intrinsics.X86;
 using DistSac.Envs;
 using DistSac.Gateway;
 using DistSac.Protocol;
@@ -48,6 +49,10 @@ public class AotWorkerTests
         var perWorker = await learner.ReadWorkerTransitionsAsync(CancellationToken.None);
         Assert.Equal(steps, perWorker["aot-worker-1"]);
         Assert.Equal(steps, (await learner.ReadStatsAsync(CancellationToken.None)).TotalInserted);
+        // Published for x86-64-v3: on a CPU with AVX2 and FMA the actor runs a 256-bit kernel, not the 128-bit one
+        // that the AOT compiler's default instruction set (x86-64-v2) left it with.
+        if (Avx2.IsSupported && Fma.IsSupported)
+            Assert.Contains("actor kernel Vector256", output, StringComparison.Ordinal);
     }
 
     [Fact]
