@@ -4,7 +4,7 @@ namespace DistSac.Learner;
 /// At most one read in flight, started without waiting for it; its result is taken by whoever looks after it arrived.
 /// The update loop refreshes the shards' counters this way so that no update waits for a Redis round trip.
 /// </summary>
-internal sealed class PendingRead<T>
+public sealed class PendingRead<T>
 {
     private Task<T>? _read;
 

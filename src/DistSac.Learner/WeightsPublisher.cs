@@ -15,7 +15,7 @@ namespace DistSac.Learner;
 /// bytes the Redis client may still hold), so a publish puts nothing on the large-object heap.
 /// </para>
 /// </summary>
-internal sealed class WeightsPublisher
+public sealed class WeightsPublisher
 {
     private readonly ActorHostCopy _copy;
     private byte[] _buffer = [];
