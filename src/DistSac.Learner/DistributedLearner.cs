@@ -88,6 +88,7 @@ public sealed partial class DistributedLearner
                 stored, checkpoints.WeightsVersionOffset + learner.UpdateCount);
         _versionOffset = checkpoints.WeightsVersionOffset;
         await PublishWeightsAsync(replay, learner, ct);
+        Exporter.Published(WeightsVersion(learner));
         _logger.LogInformation("Learner ready: run {RunId}, env {Env}, {Shards} shard(s), device {Device}, {Threads} thread(s){Streams}",
             _replayOptions.RunId, _options.Env, replay.ShardCount, device, threads, concurrent ? " as two concurrent streams" : "");
 
