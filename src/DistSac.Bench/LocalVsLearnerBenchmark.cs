@@ -9,7 +9,14 @@ namespace DistSac.Bench;
 public sealed record LocalVsLearnerSettings(string Distsac, int Threads, long Steps, long Warmup, TimeSpan LearnerDuration, long Seed, TimeSpan Timeout, int? ChildNice = null);
 
 /// <summary>The distributed learner's updates/s between its first and last progress lines after the warm-up, and its waits.</summary>
-public sealed record DistributedLearnerRate(double UpdatesPerS, long Updates, double Seconds, double? RateLimiterWaitS, double? SampleWaitS);
+/// <param name="UpdateMs">Mean wall milliseconds inside one gradient update over the same window (metrics' update_time_s); null from a learner that does not write it.</param>
+/// <param name="LoopOverheadMs">
+/// Mean milliseconds per update of the window spent outside updates, rate-limiter and sample waits: the distributed
+/// loop's own work on the update thread (copies, publishing, logging). With <see cref="UpdateMs"/> it splits a gap to
+/// `bench learner` into "the update itself is slower" (cores taken by other processes) and "the loop does more".
+/// </param>
+public sealed record DistributedLearnerRate(double UpdatesPerS, long Updates, double Seconds, double? RateLimiterWaitS, double? SampleWaitS,
+    double? UpdateMs = null, double? LoopOverheadMs = null);
 
 /// <summary>`bench local` figures; null <see cref="Distributed"/> or <see cref="Alone"/>: the `local` run did not finish cleanly (kept in <see cref="Root"/>).</summary>
 public sealed record LocalVsLearnerResult(LocalVsLearnerSettings Settings, LocalRunEnd Run, DistributedLearnerRate? Distributed, LearnerRate? Alone, string Root)
@@ -24,10 +31,13 @@ public sealed record LocalVsLearnerResult(LocalVsLearnerSettings Settings, Local
             Benchmark = "local", Value = Math.Round(d.UpdatesPerS / alone.UpdatesPerS, 3), Unit = "ratio (local updates/s / bench learner updates/s)",
             LocalUpdatesPerS = Math.Round(d.UpdatesPerS, 1), LearnerUpdatesPerS = Math.Round(alone.UpdatesPerS, 1), alone.Threads, alone.ConcurrentStreams,
             Workers = 2, Shards = 1, Env = LocalVsLearnerBenchmark.Env, Settings.Steps, Settings.Warmup, MeasuredUpdates = d.Updates,
-            MeasuredSeconds = Math.Round(d.Seconds, 1), d.RateLimiterWaitS, d.SampleWaitS, Settings.ChildNice,
+            MeasuredSeconds = Math.Round(d.Seconds, 1), d.RateLimiterWaitS, d.SampleWaitS,
+            LocalUpdateMs = Round3(d.UpdateMs), LocalLoopOverheadMs = Round3(d.LoopOverheadMs), LearnerUpdateMs = Math.Round(1000 / alone.UpdatesPerS, 3), Settings.ChildNice,
             LocalWallS = Math.Round(Run.WallSeconds, 1), LearnerSeconds = Math.Round(alone.Seconds, 1), Cores = Environment.ProcessorCount, Date = Today(),
         });
     }
+
+    private static double? Round3(double? value) => value is { } v ? Math.Round(v, 3) : null;
 }
 
 /// <summary>
@@ -68,6 +78,8 @@ public static class LocalVsLearnerBenchmark
     {
         if (!File.Exists(metricsPath)) return null;
         (long Updates, double Time)? first = null, last = null;
+        // Cumulative seconds (in updates, rate-limiter wait, sample wait) at the first and last line: the window's split.
+        (double Update, double Limiter, double Sample)? firstSplit = null, lastSplit = null;
         double? limiterWait = null, sampleWait = null;
         foreach (var line in File.ReadLines(metricsPath))
         {
@@ -80,8 +92,12 @@ public static class LocalVsLearnerBenchmark
                 long updates = LocalRun.Count(row, "updates") ?? 0;
                 double? time = row.TryGetProperty("time_s", out var t) && t.ValueKind == JsonValueKind.Number ? t.GetDouble() : null;
                 if (updates <= 0 || time is null) continue;
+                (double, double, double)? split = Seconds(row, "update_time_s") is { } u && Seconds(row, "rate_limiter_wait_s") is { } w
+                    && Seconds(row, "sample_wait_s") is { } sw ? (u, w, sw) : null;
+                if (first is null) firstSplit = split;
                 first ??= (updates, time.Value);
                 last = (updates, time.Value);
+                lastSplit = split;
                 limiterWait = LocalRun.Rounded(row, "rate_limiter_wait_s");
                 sampleWait = LocalRun.Rounded(row, "sample_wait_s");
             }
@@ -91,6 +107,17 @@ public static class LocalVsLearnerBenchmark
             }
         }
         if (first is not { } a || last is not { } b || b.Updates <= a.Updates || b.Time <= a.Time) return null;
-        return new DistributedLearnerRate((b.Updates - a.Updates) / (b.Time - a.Time), b.Updates - a.Updates, b.Time - a.Time, limiterWait, sampleWait);
+        long n = b.Updates - a.Updates;
+        double? updateMs = null, overheadMs = null;
+        if (firstSplit is { } f && lastSplit is { } l)
+        {
+            double inUpdates = l.Update - f.Update, waiting = l.Limiter - f.Limiter + (l.Sample - f.Sample);
+            updateMs = 1000 * inUpdates / n;
+            overheadMs = 1000 * Math.Max(0, b.Time - a.Time - inUpdates - waiting) / n;
+        }
+        return new DistributedLearnerRate(n / (b.Time - a.Time), n, b.Time - a.Time, limiterWait, sampleWait, updateMs, overheadMs);
     }
+
+    private static double? Seconds(JsonElement row, string key) =>
+        row.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
 }

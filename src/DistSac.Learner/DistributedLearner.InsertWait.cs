@@ -21,7 +21,7 @@ public sealed partial class DistributedLearner
         WakeSignal inserts, CancellationToken ct)
     {
         var next = inserts.Next; // taken before the read: an insert after it wakes us even if the read missed it
-        loop.Stats = await ReadStatsAsync(replay, ct);
+        loop.Stats = await ReadStatsNowAsync(replay, ct);
         if (!limiter.LearnerMayUpdate(learner.UpdateCount, loop.Stats.TotalInserted))
             await WakeSignal.WaitAsync(next, InsertWaitReconcile, TimeProvider.System, ct);
     }

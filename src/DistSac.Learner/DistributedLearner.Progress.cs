@@ -16,6 +16,8 @@ public sealed partial class DistributedLearner
         public ReplayStats? Stats { get; set; }
         public TimeSpan RateLimiterWait { get; set; }
         public TimeSpan SampleWait { get; set; }
+        /// <summary>Wall time inside the gradient update itself (both streams): the rest of the loop's time is its overhead.</summary>
+        public TimeSpan UpdateTime { get; set; }
         public string? LastWaitReason { get; set; }
         public EvaluationResult? LastEvaluation { get; set; }
         public long? FirstStepReaching { get; set; }
@@ -116,7 +118,7 @@ public sealed partial class DistributedLearner
             loop.Workers.Active, loop.Workers.Seen,
             loop.RateLimiterWait.TotalSeconds, loop.LastWaitReason, loop.SampleWait.TotalSeconds,
             evaluation?.MeanReturn, evaluation?.StdReturn,
-            stats.Alpha, stats.CriticLoss, stats.ActorLoss, stats.AlphaLoss, stats.MeanQ, stats.Entropy);
+            stats.Alpha, stats.CriticLoss, stats.ActorLoss, stats.AlphaLoss, stats.MeanQ, stats.Entropy, loop.UpdateTime.TotalSeconds);
         metrics.Write(record);
         _board?.WriteScalars(envSteps, LearnerScalars.From(record, workersRead ? loop.Workers.Transitions : null));
         Exporter.Observe(record, loop.RateLimiterWait.TotalSeconds);

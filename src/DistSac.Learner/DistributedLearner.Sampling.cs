@@ -55,9 +55,33 @@ public sealed partial class DistributedLearner
             }
             catch (TimeoutException) when (!batch.IsCompleted)
             {
-                loop.Stats = await ReadStatsAsync(replay, ct);
+                loop.Stats = await ReadStatsNowAsync(replay, ct);
             }
         }
+    }
+
+    /// <summary>The counters read in the background for the update loop (<see cref="RefreshStatsAsync"/>).</summary>
+    private readonly PendingRead<ReplayStats> _statsRead = new();
+
+    /// <summary>
+    /// Keeps the loop's copy of the shards' counters fresh without making an update wait for Redis: the first read is
+    /// awaited; after that a read is started every 8 updates or 20 ms (<see cref="LoopState.ShouldRefreshStats"/>), as
+    /// the loop used to await one, and its result is taken at the first iteration after it arrived. Inserted counts only
+    /// grow, so a decision on counters one round trip older can only make the learner wait sooner, never let it update
+    /// beyond the rate limit; and a learner that has to wait re-reads them fresh (<see cref="ReadStatsNowAsync"/>).
+    /// </summary>
+    private async ValueTask RefreshStatsAsync(ShardedReplay replay, LoopState loop, long updates, CancellationToken ct)
+    {
+        if (_statsRead.TryTake(out var fresh)) loop.Stats = fresh;
+        if (loop.Stats is null) loop.Stats = await ReadStatsNowAsync(replay, ct);
+        else if (!_statsRead.InFlight && loop.ShouldRefreshStats(updates)) _statsRead.Start(() => Task.Run(() => ReadStatsAsync(replay, ct), CancellationToken.None));
+    }
+
+    /// <summary>Counters read now and awaited (after the background read in flight, if any: one read at a time).</summary>
+    private async Task<ReplayStats> ReadStatsNowAsync(ShardedReplay replay, CancellationToken ct)
+    {
+        await _statsRead.DrainAsync();
+        return await ReadStatsAsync(replay, ct);
     }
 
     /// <summary>Where the update loop takes its batches: the mirror, or Redis through the prefetcher.</summary>

@@ -15,6 +15,31 @@ public sealed partial class DistributedLearner
     /// </summary>
     private static readonly TimeSpan StopReplayTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Waits for the loop's background counter read and weights send. An unreachable replay or a cancellation there is
+    /// not an error here: the read only refreshed counters, and a cut-off weights send is superseded by the last
+    /// publish below; a failed send of a finished run still ends it as it would have ended the loop.
+    /// </summary>
+    private async Task DrainBackgroundWorkAsync(bool stopped)
+    {
+        try
+        {
+            await _statsRead.DrainAsync();
+        }
+        catch (Exception e) when (e is ReplayUnavailableException or OperationCanceledException)
+        {
+            // Only the final line's counters came from it; they stay as last read.
+        }
+        try
+        {
+            if (_publisher is not null) await _publisher.WaitAsync();
+        }
+        catch (Exception e) when (stopped && e is ReplayUnavailableException or OperationCanceledException)
+        {
+            _logger.LogInformation("A weights publish was cut off by the stop ({Reason}); the last weights are published below", e.Message);
+        }
+    }
+
     private long WeightsVersion(SacLearner learner) => _versionOffset + learner.UpdateCount;
 
     /// <summary>The run directory with config.json; an unwritable runs root is a clear start-up error (exit 2), not a crash.</summary>
@@ -41,6 +66,7 @@ public sealed partial class DistributedLearner
     private async Task<LearnerResult> FinishAsync(ShardedReplay replay, SacLearner learner, LearnerCheckpointSaver checkpoints,
         LoopState loop, MetricsWriter metrics, RunDirectory run, Device device, bool stopped)
     {
+        await DrainBackgroundWorkAsync(stopped);
         EvaluationResult? final = null;
         if (stopped)
         {
@@ -58,7 +84,6 @@ public sealed partial class DistributedLearner
         try
         {
             await PublishWeightsAsync(replay, learner, stopped ? bounded.Token : CancellationToken.None, finished: !stopped);
-            Exporter.Published(WeightsVersion(learner));
         }
         catch (Exception e) when (stopped && e is ReplayUnavailableException or OperationCanceledException)
         {

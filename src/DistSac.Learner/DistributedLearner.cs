@@ -32,6 +32,7 @@ public sealed partial class DistributedLearner
     private readonly ILogger _logger;
     private readonly Action<LearnerMetrics>? _onMetrics;
     private long _versionOffset;
+    private WeightsPublisher? _publisher;
 
     public DistributedLearner(LearnerOptions options, SacOptions sac, ReplayOptions replay, ILogger? logger = null, Action<LearnerMetrics>? onMetrics = null)
     {
@@ -112,7 +113,7 @@ public sealed partial class DistributedLearner
             while (!ct.IsCancellationRequested)
             {
                 if (loop.ShouldCheckRun()) await UntilAvailableAsync(c => RestoreRunIfLostAsync(replay, metadata, learner, c), ct);
-                if (loop.ShouldRefreshStats(learner.UpdateCount)) loop.Stats = await ReadStatsAsync(replay, ct);
+                await RefreshStatsAsync(replay, loop, learner.UpdateCount, ct);
                 var inserted = loop.Stats?.TotalInserted ?? 0;
                 if (inserted >= _options.Steps && learner.UpdateCount >= targetUpdates) break;
                 if (!limiter.LearnerMayUpdate(learner.UpdateCount, inserted))
@@ -142,7 +143,9 @@ public sealed partial class DistributedLearner
                     continue;
                 }
                 staging.Upload();
+                long updateStart = Stopwatch.GetTimestamp();
                 learner.Update(staging.Observations, staging.Actions, staging.Rewards, staging.NextObservations, staging.Terminated);
+                loop.UpdateTime += Stopwatch.GetElapsedTime(updateStart);
                 if (!learner.LastUpdateApplied)
                 {
                     Exporter.SkippedUpdate();
@@ -152,11 +155,7 @@ public sealed partial class DistributedLearner
                 badUpdates.Record(learner.LastUpdateApplied, "gradients were NaN or infinite");
 
                 var updates = learner.UpdateCount;
-                if (updates % _options.PublishEvery == 0)
-                {
-                    await UntilAvailableAsync(async c => { await PublishWeightsAsync(replay, learner, c); return true; }, ct);
-                    Exporter.Published(WeightsVersion(learner));
-                }
+                if (updates % _options.PublishEvery == 0) await StartPublishingAsync(replay, learner, untilAvailable: true, finished: false, ct);
                 EvaluationResult? evaluation = null;
                 if (updates % _options.EvalInterval == 0)
                 {
@@ -240,15 +239,39 @@ public sealed partial class DistributedLearner
         return true;
     }
 
+    /// <summary>Publishes the current weights and progress and waits until they are stored (start, restore, end of the run).</summary>
     /// <param name="finished">Training ended normally: gateways stop holding pushes, so workers finish without waiting.</param>
     private async Task PublishWeightsAsync(ShardedReplay replay, SacLearner learner, CancellationToken ct, bool finished = false)
+    {
+        await StartPublishingAsync(replay, learner, untilAvailable: false, finished, ct);
+        await _publisher!.WaitAsync();
+    }
+
+    /// <summary>
+    /// Checks the networks and copies the actor now, then stores the weights and the progress in the background
+    /// (<see cref="WeightsPublisher"/>); waits only for the previous publish. <paramref name="untilAvailable"/>: an
+    /// unreachable replay is waited out (<see cref="UntilAvailableAsync{T}"/>) by the background send, as the loop did.
+    /// </summary>
+    private async Task StartPublishingAsync(ShardedReplay replay, SacLearner learner, bool untilAvailable, bool finished, CancellationToken ct)
     {
         // Skipped steps keep the weights finite; this is the last line that keeps a poisoned actor from the workers.
         if (!learner.ParametersAreFinite())
             throw new LearnerDivergedException($"update {learner.UpdateCount}: the networks hold NaN or infinite values; nothing was published. The last good checkpoint is kept.");
-        var weights = ActorExport.ToActorWeights(learner.Actor, WeightsVersion(learner));
-        await replay.PublishWeightsAsync(weights.Version, weights.ToBytes(), ct);
-        await replay.PublishLearnerProgressAsync(new LearnerProgress(learner.UpdateCount, weights.Version, finished), ct);
+        _publisher ??= new WeightsPublisher(learner.Actor);
+        long version = WeightsVersion(learner);
+        var progress = new LearnerProgress(learner.UpdateCount, version, finished);
+        await _publisher.StartAsync(learner.Actor, version, async (actor, c) =>
+        {
+            if (untilAvailable) await UntilAvailableAsync(async c2 => { await SendWeightsAsync(replay, version, actor, progress, c2); return true; }, c);
+            else await SendWeightsAsync(replay, version, actor, progress, c);
+            Exporter.Published(version);
+        }, ct);
+    }
+
+    private static async Task SendWeightsAsync(ShardedReplay replay, long version, ReadOnlyMemory<byte> actor, LearnerProgress progress, CancellationToken ct)
+    {
+        await replay.PublishWeightsAsync(version, actor, ct);
+        await replay.PublishLearnerProgressAsync(progress, ct);
     }
 
     /// <summary>Copies the float part of each record into the batch row and accumulates policy staleness.</summary>

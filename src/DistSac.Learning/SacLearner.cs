@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using DistSac.Learning.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -88,7 +89,11 @@ public sealed class SacLearner : IDisposable
         using var scope = NewDisposeScope();
         foreach (var values in new[] { Actor.Parameters.Values, Critic.Parameters.Values, CriticTarget.Parameters.Values, _logAlphaBlock.Values })
         {
-            if (!torch.isfinite(values).all().item<bool>()) return false;
+            // On the CPU a scan of the flat block in place (the learner checks before every publish); elsewhere libtorch's.
+            bool finite = values.device_type == DeviceType.CPU
+                ? FusedAdamKernel.AllFinite(MemoryMarshal.Cast<byte, float>(values.bytes))
+                : torch.isfinite(values).all().item<bool>();
+            if (!finite) return false;
         }
         return true;
     }

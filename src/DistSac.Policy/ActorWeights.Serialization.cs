@@ -15,18 +15,44 @@ public sealed partial class ActorWeights
 
     public byte[] ToBytes()
     {
-        long size = Magic.Length + 4 + 8 + 4 + 4 + 8L * ActionSize + 4 + 4;
-        foreach (LinearLayerWeights layer in Layers)
+        var bytes = new byte[SerializedLength];
+        WriteTo(bytes);
+        return bytes;
+    }
+
+    /// <summary>Bytes <see cref="WriteTo(Span{byte})"/> writes (the length of <see cref="ToBytes"/>).</summary>
+    public int SerializedLength
+    {
+        get
         {
-            size += 8 + 4L * (layer.Weight.Length + layer.Bias.Length);
+            long size = Magic.Length + 4 + 8 + 4 + 4 + 8L * ActionSize + 4 + 4;
+            foreach (LinearLayerWeights layer in Layers)
+            {
+                size += 8 + 4L * (layer.Weight.Length + layer.Bias.Length);
+            }
+
+            if (size > Array.MaxLength)
+            {
+                throw new InvalidOperationException($"The actor needs {size} bytes, more than one array can hold.");
+            }
+
+            return (int)size;
+        }
+    }
+
+    /// <summary>
+    /// Writes the same bytes as <see cref="ToBytes"/> into the start of <paramref name="destination"/> (for a caller that
+    /// reuses one buffer instead of a new large array per snapshot); returns the bytes written.
+    /// </summary>
+    public int WriteTo(Span<byte> destination)
+    {
+        int size = SerializedLength;
+        if (destination.Length < size)
+        {
+            throw new ArgumentException($"destination has {destination.Length} bytes; this actor needs {size}.", nameof(destination));
         }
 
-        if (size > Array.MaxLength)
-        {
-            throw new InvalidOperationException($"The actor needs {size} bytes, more than one array can hold.");
-        }
-
-        var bytes = new byte[size];
+        Span<byte> bytes = destination[..size];
         var writer = new Writer(bytes);
         writer.Bytes(Magic);
         writer.Int32(FormatVersion);
@@ -44,8 +70,8 @@ public sealed partial class ActorWeights
             writer.Floats(layer.Bias);
         }
 
-        writer.UInt32(Crc32.Compute(bytes.AsSpan(0, writer.Position)));
-        return bytes;
+        writer.UInt32(Crc32.Compute(bytes[..writer.Position]));
+        return size;
     }
 
     public void WriteTo(Stream stream)

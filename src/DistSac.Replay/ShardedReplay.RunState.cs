@@ -153,9 +153,15 @@ public sealed partial class ShardedReplay
     /// version's bytes), then PUBLISHes the version there. Throws only when no shard took it. The learner's versions only
     /// grow (WeightsVersionOffset), and readers take the largest version among the shards that answer.
     /// </summary>
-    public async Task PublishWeightsAsync(long version, byte[] actor, CancellationToken ct)
+    public Task PublishWeightsAsync(long version, byte[] actor, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        return PublishWeightsAsync(version, actor.AsMemory(), ct);
+    }
+
+    /// <summary>As the byte[] overload, from a buffer the caller reuses once the returned task has completed successfully.</summary>
+    public async Task PublishWeightsAsync(long version, ReadOnlyMemory<byte> actor, CancellationToken ct)
+    {
         ArgumentOutOfRangeException.ThrowIfNegative(version);
         var entries = new HashEntry[] { new(VersionField, version), new(ActorField, actor) };
         var key = RunKeys.Weights(Options.RunId);

@@ -84,7 +84,8 @@ public sealed class BenchResultTests
         var r = new LocalVsLearnerResult(settings, new LocalRunEnd(80, 0, false), new DistributedLearnerRate(66, 4500, 68, 0.9, 0.1), new LearnerRate(50, 2, true, 20), "/tmp/x");
         Assert.Equal(
             ["benchmark", "value", "unit", "local_updates_per_s", "learner_updates_per_s", "threads", "concurrent_streams", "workers", "shards", "env", "steps",
-             "warmup", "measured_updates", "measured_seconds", "rate_limiter_wait_s", "sample_wait_s", "child_nice", "local_wall_s", "learner_seconds", "cores", "date"],
+             "warmup", "measured_updates", "measured_seconds", "rate_limiter_wait_s", "sample_wait_s", "local_update_ms", "local_loop_overhead_ms", "learner_update_ms",
+             "child_nice", "local_wall_s", "learner_seconds", "cores", "date"],
             Keys(r.ToJson()));
         var failed = r with { Distributed = null };
         Assert.False(failed.Completed);
@@ -112,9 +113,9 @@ public sealed class BenchResultTests
             var path = Path.Combine(dir.FullName, "metrics.jsonl");
             File.WriteAllLines(path,
             [
-                """{"updates":500,"env_steps":1500,"time_s":10.0,"rate_limiter_wait_s":0.5,"sample_wait_s":0.1}""",
+                """{"updates":500,"env_steps":1500,"time_s":10.0,"rate_limiter_wait_s":0.5,"sample_wait_s":0.1,"update_time_s":8.0}""",
                 """{"updates":600,"env_steps":1600,"time_s":11.0,"eval_return":-900.0}""",
-                """{"updates":1500,"env_steps":2500,"time_s":20.0,"rate_limiter_wait_s":0.74,"sample_wait_s":0.26}""",
+                """{"updates":1500,"env_steps":2500,"time_s":20.0,"rate_limiter_wait_s":0.74,"sample_wait_s":0.26,"update_time_s":17.0}""",
                 """{"updates":1600,"env_steps":2600,"time_s":21.0,"eval_return":-150.0}""",
                 """{"updates":1700,"env_steps":2700,"time_s":22.0,"eval_return":-180.0}""",
                 """{"updates":17""", // cut short by a stop mid-write
@@ -133,6 +134,9 @@ public sealed class BenchResultTests
             Assert.Equal(1000, rate.Updates);
             Assert.Equal(0.7, rate.RateLimiterWaitS); // the last progress line's, rounded to one decimal
             Assert.Equal(0.3, rate.SampleWaitS);
+            // 9 s of the window's 10 inside updates, 0.24 + 0.16 s waiting: 0.6 s of loop overhead over 1,000 updates.
+            Assert.Equal(9.0, rate.UpdateMs!.Value, 6);
+            Assert.Equal(0.6, rate.LoopOverheadMs!.Value, 6);
             Assert.Null(LocalVsLearnerBenchmark.DistributedRate(Path.Combine(dir.FullName, "missing.jsonl")));
         }
         finally

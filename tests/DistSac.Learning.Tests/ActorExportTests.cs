@@ -33,6 +33,29 @@ public sealed class ActorExportTests
         for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= Tolerance, $"element {i}: expected {expected[i]}, got {actual[i]}");
     }
 
+    [Fact]
+    public void A_host_copy_refills_the_same_arrays_with_the_actors_current_parameters()
+    {
+        using var scope = NewDisposeScope();
+        using var actor = NewActor();
+        var copy = new ActorHostCopy(actor);
+        copy.CopyFrom(actor);
+        var first = copy.ToWeights(1);
+        for (int l = 0; l < actor.LayerCount; l++)
+        {
+            AssertClose(Host.Floats(actor.Weight(l)), first.Layers[l].Weight);
+            AssertClose(Host.Floats(actor.Bias(l)), first.Layers[l].Bias);
+        }
+
+        using (no_grad()) actor.Weight(1).add_(0.5f);
+        copy.CopyFrom(actor);
+        var second = copy.ToWeights(2);
+
+        Assert.Same(first.Layers[1].Weight, second.Layers[1].Weight); // no new (large-object heap) array per publish
+        AssertClose(Host.Floats(actor.Weight(1)), second.Layers[1].Weight);
+        Assert.Equal(ActorExport.ToActorWeights(actor, 2).ToBytes(), second.ToBytes());
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(37)]

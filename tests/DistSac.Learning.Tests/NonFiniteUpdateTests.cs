@@ -27,6 +27,27 @@ public sealed class NonFiniteUpdateTests
         Assert.Equal(1, adam.StepCount);
     }
 
+    [Theory]
+    [InlineData(0, float.NaN)]
+    [InlineData(1, float.PositiveInfinity)]
+    [InlineData(2, float.NegativeInfinity)]
+    [InlineData(3, float.NaN)]
+    public void ParametersAreFinite_FindsOneBadValueInAnyNetwork(int network, float bad)
+    {
+        using var learner = new SacLearner(3, 1, [-2f], [2f], new SacOptions { HiddenSizes = [16, 16], BatchSize = 8 }, CPU, seed: 3);
+        Assert.True(learner.ParametersAreFinite());
+        var values = network switch
+        {
+            0 => learner.Actor.Parameters.Values,
+            1 => learner.Critic.Parameters.Values,
+            2 => learner.CriticTarget.Parameters.Values,
+            _ => learner.LogAlpha,
+        };
+        using (no_grad()) values.data<float>()[values.NumberOfElements - 1] = bad;
+
+        Assert.False(learner.ParametersAreFinite());
+    }
+
     [Fact]
     public void SacUpdate_OnABatchWithANaNReward_IsSkippedAndLeavesEveryParameterFinite()
     {

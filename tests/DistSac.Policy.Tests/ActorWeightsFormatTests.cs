@@ -59,6 +59,22 @@ public class ActorWeightsFormatTests
     }
 
     [Fact]
+    public void WriteTo_ASpan_WritesToBytesIntoTheStartOfALargerBuffer_AndRejectsOneTooSmall()
+    {
+        ActorWeights weights = Sample();
+        var buffer = new byte[weights.SerializedLength + 7];
+        buffer.AsSpan().Fill(0xAB);
+
+        int written = weights.WriteTo(buffer);
+
+        Assert.Equal(weights.SerializedLength, written);
+        Assert.Equal(weights.ToBytes(), buffer[..written]);
+        Assert.All(buffer[written..], b => Assert.Equal(0xAB, b));
+        var e = Assert.Throws<ArgumentException>(() => weights.WriteTo(new byte[written - 1]));
+        Assert.Contains($"needs {written}", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void WithVersion_ChangesOnlyTheVersion()
     {
         ActorWeights weights = Sample();
