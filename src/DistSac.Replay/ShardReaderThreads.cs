@@ -12,7 +12,7 @@ public enum ShardReaderThreads
     /// <summary>
     /// The .NET thread pool reads the replies, with no hop through a dedicated thread. For processes that never block
     /// a pool thread (the gateway is async throughout): on the gateway at 1k transitions/s it halved the thread
-    /// wake-ups (405 to 188 per second) and cut its CPU by about a third (docs/benchmarks.md, issue 11 goal 2).
+    /// wake-ups (405 to 188 per second) and cut its CPU by about a quarter (docs/benchmarks.md, issue 11 goal 2).
     /// </summary>
     ThreadPool,
 }
