@@ -33,7 +33,7 @@ internal sealed class ReplayShard : IAsyncDisposable
     /// <summary>The channel the insert script PUBLISHes the shard's total on (an ARGV: channels are not keys).</summary>
     public RedisValue InsertedChannel { get; }
 
-    public static async Task<ReplayShard> ConnectAsync(int index, string endpoint, ReplayOptions options, CancellationToken ct)
+    public static async Task<ReplayShard> ConnectAsync(int index, string endpoint, ReplayOptions options, ShardReaderThreads readers, CancellationToken ct)
     {
         var config = new ConfigurationOptions
         {
@@ -48,6 +48,8 @@ internal sealed class ReplayShard : IAsyncDisposable
             // the timeout: the gateway answers Unavailable and the worker retries (pushes are idempotent), the
             // prefetcher backs off and retries.
             BacklogPolicy = BacklogPolicy.FailFast,
+            // Null: StackExchange.Redis's shared dedicated reader threads.
+            SocketManager = readers == ShardReaderThreads.ThreadPool ? SocketManager.ThreadPool : null,
         };
         try
         {

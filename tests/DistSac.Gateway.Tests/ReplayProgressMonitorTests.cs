@@ -115,4 +115,56 @@ public sealed class ReplayProgressMonitorTests
 
         Assert.True(changed.IsCompleted);
     }
+    [Fact]
+    public async Task WithALearnerReconcile_ReadsInBetweenFetchTheTotalsAlone_AndTheLearnersPartComesFromMessagesAndTheSafetyNetRead()
+    {
+        var clock = new ManualClock();
+        var contract = new DistSac.Replay.RateLimitContract(1, 1, 0);
+        var asked = new List<bool>();
+        long total = 100, updates = 5, version = 1;
+        using var monitor = new ReplayProgressMonitor((learnerToo, _) =>
+        {
+            asked.Add(learnerToo);
+            // A totals-only read carries no learner state: the monitor must not take its zeros.
+            return Task.FromResult(learnerToo ? new ReplayProgress(updates, version, total, RateLimit: contract) : new ReplayProgress(0, -1, total));
+        }, learnerReconcile: TimeSpan.FromSeconds(1), clock);
+
+        await monitor.GetAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+        (updates, version) = (9, 2);
+        monitor.ApplyLearnerProgress(new DistSac.Replay.LearnerProgress(Updates: 9, WeightsVersion: 2, Finished: false));
+        clock.AdvanceMs(200);
+        total = 150;
+        var between = await monitor.GetAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+        clock.AdvanceMs(400); // 600 ms since the full read: at least half the reconcile, so the learner's part is read too
+        (total, updates) = (170, 12); // the learner's message for 12 was lost: the safety-net read finds it
+        var safetyNet = await monitor.GetAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+
+        Assert.Equal(new[] { true, false, true }, asked);
+        Assert.Equal(new ReplayProgress(9, 2, 150, RateLimit: contract), between);
+        Assert.Equal(new ReplayProgress(12, 2, 170, RateLimit: contract), safetyNet);
+        Assert.Equal(3, monitor.Reads);
+        Assert.Equal(2, monitor.LearnerReads);
+    }
+
+    [Fact]
+    public async Task WithoutALearnerReconcile_EveryReadIncludesTheLearnersPart()
+    {
+        var asked = new List<bool>();
+        using var monitor = new ReplayProgressMonitor((learnerToo, _) => { asked.Add(learnerToo); return Task.FromResult(new ReplayProgress(1, 1, 1)); },
+            TimeSpan.Zero);
+
+        await monitor.GetAsync(TimeSpan.Zero, CancellationToken.None);
+        await monitor.GetAsync(TimeSpan.Zero, CancellationToken.None);
+
+        Assert.Equal(new[] { true, true }, asked);
+    }
+
+    /// <summary>A clock that moves only when told (milliseconds).</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        private long _ms = 1_000_000;
+        public void AdvanceMs(long ms) => _ms += ms;
+        public override long GetTimestamp() => _ms;
+        public override long TimestampFrequency => 1000;
+    }
 }

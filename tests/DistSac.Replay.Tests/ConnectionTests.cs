@@ -20,6 +20,35 @@ public sealed class ConnectionTests
     }
 
     [Fact]
+    public async Task A_replay_whose_replies_the_thread_pool_reads_stores_samples_and_announces_inserts()
+    {
+        await using var server = await RedisServer.StartAsync();
+        var options = new ReplayOptions { RunId = TestRuns.NewRunId(), Shards = [server.Endpoint], CapacityPerShard = 10 };
+        await using var replay = await ShardedReplay.ConnectAsync(options, null, ShardReaderThreads.ThreadPool, CancellationToken.None);
+        await replay.InitializeRunAsync(TestRuns.Metadata(options.RunId, 10, 1), CancellationToken.None);
+        var announced = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var subscription = await replay.SubscribeInsertsAsync(shard => announced.TrySetResult(shard), CancellationToken.None);
+
+        var stored = await replay.InsertAsync("w", 0, TestRuns.Records(3, 7), 3, CancellationToken.None);
+        var sample = new byte[4 * TestRuns.RecordBytes];
+        await replay.SampleAsync(4, new Random(1), sample, CancellationToken.None);
+
+        Assert.Equal(ShardReaderThreads.ThreadPool, replay.ReaderThreads);
+        Assert.Equal(3, stored.Stored);
+        Assert.Equal(0, await announced.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+        for (int i = 0; i < 4; i++) Assert.InRange(TestRuns.Id(TestRuns.RecordAt(sample, i)), 7, 9);
+    }
+
+    [Fact]
+    public async Task A_replay_connected_without_a_choice_keeps_the_dedicated_reader_threads()
+    {
+        await using var server = await RedisServer.StartAsync();
+        var options = new ReplayOptions { RunId = TestRuns.NewRunId(), Shards = [server.Endpoint], CapacityPerShard = 10 };
+        await using var replay = await ShardedReplay.ConnectAsync(options, null, CancellationToken.None);
+        Assert.Equal(ShardReaderThreads.Dedicated, replay.ReaderThreads);
+    }
+
+    [Fact]
     public async Task A_password_protected_shard_is_reachable_with_the_password()
     {
         await using var server = await RedisServer.StartAsync(password: "pw");
