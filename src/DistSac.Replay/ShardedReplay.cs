@@ -45,7 +45,10 @@ public sealed partial class ShardedReplay : IAsyncDisposable
     /// <summary>Shard i's connection and keys (the learner's mirror reads each shard itself).</summary>
     internal ReplayShard ShardAt(int shard) => _shards[shard];
 
-    /// <summary>Connects to every shard in parallel. An unreachable shard fails with <see cref="ReplayUnavailableException"/> naming it.</summary>
+    /// <summary>
+    /// Connects to every shard in parallel. A shard unreachable for <see cref="StartupConnectGrace"/> fails with
+    /// <see cref="ReplayUnavailableException"/> naming it.
+    /// </summary>
     public static Task<ShardedReplay> ConnectAsync(ReplayOptions options, ILogger? logger, CancellationToken ct) =>
         ConnectAsync(options, logger, ShardReaderThreads.Dedicated, ct);
 
@@ -55,6 +58,33 @@ public sealed partial class ShardedReplay : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ConnectOnceAsync(options, logger, readers, ct).ConfigureAwait(false);
+            }
+            catch (ReplayUnavailableException e) when (started.Elapsed < StartupConnectGrace)
+            {
+                if (attempt == 1)
+                    (logger ?? NullLogger.Instance).LogWarning("{Reason}; retrying for up to {Seconds:F0} s before giving up", e.Message, StartupConnectGrace.TotalSeconds);
+                await Task.Delay(StartupConnectRetryInterval, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// How long an unreachable shard is retried at start before the error is final. Roles start in any order (pods,
+    /// containers whose network names resolve a moment after they start: seen once in the images test); a wrong address
+    /// still fails, a few seconds later, with the same message.
+    /// </summary>
+    public static readonly TimeSpan StartupConnectGrace = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan StartupConnectRetryInterval = TimeSpan.FromMilliseconds(250);
+
+    private static async Task<ShardedReplay> ConnectOnceAsync(ReplayOptions options, ILogger? logger, ShardReaderThreads readers, CancellationToken ct)
+    {
 
         var tasks = new Task<ReplayShard>[options.Shards.Length];
         for (int i = 0; i < tasks.Length; i++)

@@ -20,6 +20,22 @@ public sealed class ConnectionTests
     }
 
     [Fact]
+    public async Task A_shard_that_comes_up_within_the_start_grace_is_connected_instead_of_failing_the_start()
+    {
+        int port = FreePort.Next();
+        var options = new ReplayOptions { RunId = TestRuns.NewRunId(), Shards = [$"127.0.0.1:{port}"], CapacityPerShard = 10, ConnectTimeoutMs = 500 };
+
+        var connecting = ShardedReplay.ConnectAsync(options, null, CancellationToken.None);
+        await Task.Delay(1_000);
+        Assert.False(connecting.IsCompleted, "the connect gave up (or connected to nothing) before the shard was started");
+        await using var server = await RedisServer.StartAsync(port: port);
+        await using var replay = await connecting;
+
+        await replay.InitializeRunAsync(TestRuns.Metadata(options.RunId, 10, 1), CancellationToken.None);
+        Assert.Equal(1, replay.ShardCount);
+    }
+
+    [Fact]
     public async Task A_replay_whose_replies_the_thread_pool_reads_stores_samples_and_announces_inserts()
     {
         await using var server = await RedisServer.StartAsync();
