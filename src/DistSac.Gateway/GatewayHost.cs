@@ -168,8 +168,7 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton(shards);
         services.AddSingleton(counters);
         var totals = new ShardTotals(shards);
-        services.AddSingleton(_ => new ReplayProgressMonitor((learnerToo, ct) => ReadProgressAsync(shards, totals, learnerToo, ct),
-            TimeSpan.FromMilliseconds(gateway.ProgressReconcileMs)));
+        services.AddSingleton(_ => new ReplayProgressMonitor(ct => ReadProgressAsync(shards, totals, ct)));
         services.AddSingleton<WeightsFanOut>();
         services.AddSingleton<WorkerRegistry>();
         services.AddSingleton<RunInfoProvider>();
@@ -187,10 +186,8 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddGrpcHealthChecks().AddCheck<GatewayReadiness>("redis");
     }
 
-    /// <param name="learnerToo">False: the transition totals alone (the learner's part comes by message; see <see cref="ReplayProgressMonitor"/>).</param>
-    private static async Task<ReplayProgress> ReadProgressAsync(ShardedReplay shards, ShardTotals totals, bool learnerToo, CancellationToken ct)
+    private static async Task<ReplayProgress> ReadProgressAsync(ShardedReplay shards, ShardTotals totals, CancellationToken ct)
     {
-        if (!learnerToo) return new ReplayProgress(0, -1, await totals.ReadAsync(ct).ConfigureAwait(false));
         var learner = shards.ReadLearnerStateAsync(ct);
         var total = totals.ReadAsync(ct);
         var contract = shards.ReadRateLimitAsync(ct); // the learner's, from the run metadata: one GET on the lowest shard that holds it

@@ -16,18 +16,14 @@ public readonly record struct ReplayProgress(long Updates, long WeightsVersion, 
 /// Each read also takes the learner's rate-limit contract from the run metadata, so a learner restarted with other
 /// settings changes admission at the next reading (its progress message wakes held pushes, which then read again).
 /// The learner's part of the reading also moves by notification (<see cref="ApplyLearnerProgress"/>, fed by the learner
-/// channel), and <see cref="Changed"/> wakes held pushes when it does: they wait on that, not on a poll. So a read
-/// includes the learner's part (its state and rate-limit contract) only as the safety net, at most every half
-/// learner-reconcile interval; the reads in between fetch the transition totals alone.
+/// channel), and <see cref="Changed"/> wakes held pushes when it does: they wait on that, not on a poll.
 /// </summary>
 public sealed class ReplayProgressMonitor : IDisposable
 {
-    /// <param name="LearnerReadAt">When the last read that included the learner's part (state, contract) started.</param>
-    private sealed record Reading(ReplayProgress Progress, long StartedAt, long CompletedLocalAtStart, long LearnerReadAt);
+    private sealed record Reading(ReplayProgress Progress, long StartedAt, long CompletedLocalAtStart);
     private sealed record Message(LearnerProgress Progress, long Number);
 
-    private readonly Func<bool, CancellationToken, Task<ReplayProgress>> _read;
-    private readonly TimeSpan _learnerReadEvery;
+    private readonly Func<CancellationToken, Task<ReplayProgress>> _read;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _lifetime = new();
     private readonly Lock _gate = new();
@@ -38,24 +34,9 @@ public sealed class ReplayProgressMonitor : IDisposable
     private Message? _message;    // the latest learner progress message, numbered in arrival order
     private readonly WakeSignal _changed = new();
 
-    /// <summary>A monitor whose every read includes the learner's part.</summary>
     public ReplayProgressMonitor(Func<CancellationToken, Task<ReplayProgress>> read, TimeProvider? time = null)
-        : this((_, ct) => read(ct), TimeSpan.Zero, time)
-    {
-    }
-
-    /// <param name="read">
-    /// Reads the progress; with false only <see cref="ReplayProgress.TotalInserted"/> is needed (the learner's part is
-    /// kept from the last full read and the messages since).
-    /// </param>
-    /// <param name="learnerReconcile">
-    /// The learner's progress arrives by message; it is re-read (with the contract) when a read finds it older than half
-    /// this, the safety net for a lost message. Zero: every read includes it.
-    /// </param>
-    public ReplayProgressMonitor(Func<bool, CancellationToken, Task<ReplayProgress>> read, TimeSpan learnerReconcile, TimeProvider? time = null)
     {
         _read = read;
-        _learnerReadEvery = learnerReconcile / 2;
         _time = time ?? TimeProvider.System;
     }
 
@@ -67,9 +48,6 @@ public sealed class ReplayProgressMonitor : IDisposable
 
     /// <summary>Number of reads that went to the source (for tests and diagnostics).</summary>
     public long Reads { get; private set; }
-
-    /// <summary>Of <see cref="Reads"/>, those that included the learner's part.</summary>
-    public long LearnerReads { get; private set; }
 
     /// <summary>The last estimate without touching Redis; null before the first successful read.</summary>
     public ReplayProgress? LastEstimate
@@ -158,28 +136,18 @@ public sealed class ReplayProgressMonitor : IDisposable
         long startedAt = _time.GetTimestamp();
         long completedAtStart = Volatile.Read(ref _completedLocal);
         long messageAtStart = Volatile.Read(ref _message)?.Number ?? 0;
-        var before = Volatile.Read(ref _reading);
-        bool learnerToo = before is null || _time.GetElapsedTime(before.LearnerReadAt) >= _learnerReadEvery;
         // One caller's cancellation must not fail the read the others are waiting on, so it runs on the monitor's lifetime.
-        var progress = await _read(learnerToo, _lifetime.Token).ConfigureAwait(false);
+        var progress = await _read(_lifetime.Token).ConfigureAwait(false);
         Reads++;
-        if (learnerToo) LearnerReads++;
         Reading reading;
         bool moved;
         lock (_gate)
         {
-            long learnerReadAt = startedAt;
-            if (!learnerToo)
-            {
-                // Only the totals were read: the learner's part stays what the last full read and the messages since made it.
-                progress = _reading!.Progress with { TotalInserted = progress.TotalInserted };
-                learnerReadAt = _reading.LearnerReadAt;
-            }
             // A message that arrived while the read was under way may be newer than what the read saw: keep it.
-            else if (_message is { } m && m.Number > messageAtStart) progress = WithLearner(progress, m.Progress);
+            if (_message is { } m && m.Number > messageAtStart) progress = WithLearner(progress, m.Progress);
             // Metadata briefly missing (every shard that answers restarted empty; the learner re-creates it): keep the contract known before.
             if (progress.RateLimit is null && _reading?.Progress.RateLimit is { } known) progress = progress with { RateLimit = known };
-            reading = new Reading(progress, startedAt, completedAtStart, learnerReadAt);
+            reading = new Reading(progress, startedAt, completedAtStart);
             moved = _reading is null || LearnerMoved(_reading.Progress, progress);
             Volatile.Write(ref _reading, reading);
         }
