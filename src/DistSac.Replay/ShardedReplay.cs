@@ -65,10 +65,11 @@ public sealed partial class ShardedReplay : IAsyncDisposable
             {
                 return await ConnectOnceAsync(options, logger, readers, ct).ConfigureAwait(false);
             }
-            catch (ReplayUnavailableException e) when (started.Elapsed < StartupConnectGrace)
+            catch (ReplayUnavailableException e) when (started.Elapsed < StartupConnectGrace || attempt < MinStartupConnectAttempts)
             {
                 if (attempt == 1)
-                    (logger ?? NullLogger.Instance).LogWarning("{Reason}; retrying for up to {Seconds:F0} s before giving up", e.Message, StartupConnectGrace.TotalSeconds);
+                    (logger ?? NullLogger.Instance).LogWarning("{Reason}; retrying for up to {Seconds:F0} s (at least {Attempts} attempts) before giving up",
+                        e.Message, StartupConnectGrace.TotalSeconds, MinStartupConnectAttempts);
                 await Task.Delay(StartupConnectRetryInterval, ct).ConfigureAwait(false);
             }
         }
@@ -80,6 +81,12 @@ public sealed partial class ShardedReplay : IAsyncDisposable
     /// still fails, a few seconds later, with the same message.
     /// </summary>
     public static readonly TimeSpan StartupConnectGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Attempts made at start however long each took: one attempt can use up the whole grace when the connect times out
+    /// (Replay:ConnectTimeoutMs, 5 s by default) instead of being refused, and then nothing would be retried.
+    /// </summary>
+    public const int MinStartupConnectAttempts = 3;
 
     private static readonly TimeSpan StartupConnectRetryInterval = TimeSpan.FromMilliseconds(250);
 

@@ -92,6 +92,25 @@ public sealed class ContainerScope : IAsyncDisposable
         return stdout + stderr;
     }
 
+    /// <summary>
+    /// For a failure message: each container's state and the last lines of its log, the stopped ones last, so that a
+    /// CI log that keeps only the end of the output still shows the container that died and why.
+    /// </summary>
+    public static async Task<string> DiagnosticsAsync(IEnumerable<string> containers, int tailLines = 40)
+    {
+        var running = new List<string>();
+        var stopped = new List<string>();
+        foreach (var container in containers)
+        {
+            var state = await Podman.CheckedAsync("inspect", "--format", "{{.State.Status}} exit={{.State.ExitCode}}", container);
+            var lines = (await LogsAsync(container)).TrimEnd().Split('\n');
+            var tail = string.Join('\n', lines.Skip(Math.Max(0, lines.Length - tailLines)));
+            var text = $"--- {container} ({state}; last {Math.Min(tailLines, lines.Length)} of {lines.Length} log lines):\n{tail}";
+            (await IsRunningAsync(container) ? running : stopped).Add(text);
+        }
+        return string.Join('\n', running.Concat(stopped));
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var container in _containers)

@@ -74,7 +74,8 @@ public sealed class ContainerizedRunTests(BuiltImages images, ITestOutputHelper 
         var learner = await scope.StartAsync("learner", BuiltImages.Learner, ["learner"], config,
             [.. secretMount, "--volume", $"{runs}:/data/runs"]);
         var learnerAddress = await ContainerScope.AddressAsync(learner, scope.Network);
-        await WaitForHealthzAsync(http, learner, $"http://{learnerAddress}:9091/healthz");
+        // /readyz: the learner reached its shard and created the run (the worker would otherwise retry until it has).
+        await WaitForHealthzAsync(http, learner, $"http://{learnerAddress}:9091/readyz");
         var worker = await scope.StartAsync("worker", BuiltImages.Slim, ["worker"], config, secretMount);
 
         foreach (var container in new[] { gateway, learner, worker })
@@ -96,7 +97,7 @@ public sealed class ContainerizedRunTests(BuiltImages images, ITestOutputHelper 
             if (!await ContainerScope.IsRunningAsync(gateway) || !await ContainerScope.IsRunningAsync(learner) || !await ContainerScope.IsRunningAsync(worker)) break;
             await Task.Delay(1000);
         }
-        var logs = $"learner:\n{await ContainerScope.LogsAsync(learner)}\ngateway:\n{await ContainerScope.LogsAsync(gateway)}\nworker:\n{await ContainerScope.LogsAsync(worker)}";
+        var logs = await ContainerScope.DiagnosticsAsync([redis, gateway, worker, learner]);
         Assert.True(metrics.GetValueOrDefault("distsac_updates_total") >= 300,
             $"the learner did not reach 300 updates in {clock.Elapsed.TotalSeconds:F0} s; metrics: {string.Join(", ", metrics.Where(m => m.Key.StartsWith("distsac_", StringComparison.Ordinal)).Select(m => $"{m.Key}={m.Value}"))}\n{logs}");
         Assert.True(metrics.GetValueOrDefault("distsac_replay_fill{shard=\"0\"}") > 0, logs);
@@ -156,7 +157,7 @@ public sealed class ContainerizedRunTests(BuiltImages images, ITestOutputHelper 
             }
             await Task.Delay(250);
         }
-        throw new InvalidOperationException($"{container}: {url} did not answer 2xx within {clock.Elapsed.TotalSeconds:F0} s:\n{await ContainerScope.LogsAsync(container)}");
+        throw new InvalidOperationException($"{container}: {url} did not answer 2xx within {clock.Elapsed.TotalSeconds:F0} s:\n{await ContainerScope.DiagnosticsAsync([container], tailLines: 80)}");
     }
 
     private static async Task WaitForTcpAsync(string address, int port, TimeSpan timeout)

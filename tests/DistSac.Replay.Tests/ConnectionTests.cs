@@ -36,6 +36,96 @@ public sealed class ConnectionTests
     }
 
     [Fact]
+    public async Task A_first_connect_that_times_out_after_the_grace_is_still_retried()
+    {
+        // A shard that accepts but stays silent (a name resolving before the process behind it listens, a slow
+        // network) makes the first attempt last its whole timeout, here longer than the start grace; the start must
+        // still try again instead of failing after that single attempt.
+        // The multiplexer itself tries twice (ConnectRetry) before the attempt fails: 2 x 3 s, past the 5 s grace, all
+        // of it against the silent listener; a connection opened after that is forwarded to Redis.
+        await using var server = await RedisServer.StartAsync();
+        const int timeoutMs = 3_000;
+        var silentFor = ShardedReplay.StartupConnectGrace + TimeSpan.FromMilliseconds(100);
+        Assert.True(2 * timeoutMs > silentFor.TotalMilliseconds);
+        await using var proxy = SilentThenForwardingProxy.Start(server.Port, silentFor);
+        var options = new ReplayOptions { RunId = TestRuns.NewRunId(), Shards = [$"127.0.0.1:{proxy.Port}"], CapacityPerShard = 10, ConnectTimeoutMs = timeoutMs };
+
+        await using var replay = await ShardedReplay.ConnectAsync(options, null, CancellationToken.None);
+
+        await replay.InitializeRunAsync(TestRuns.Metadata(options.RunId, 10, 1), CancellationToken.None);
+        Assert.Equal(1, (await replay.InsertAsync("w", 0, TestRuns.Records(1, 0), 1, CancellationToken.None)).Stored);
+        Assert.True(proxy.SilentConnections >= 1, "the first attempt never met the silent listener, so nothing was tested");
+    }
+
+    /// <summary>Loopback listener: connections accepted during the first <c>silentFor</c> get no answer; later ones are piped to Redis.</summary>
+    private sealed class SilentThenForwardingProxy : IAsyncDisposable
+    {
+        private readonly System.Net.Sockets.TcpListener _listener = new(System.Net.IPAddress.Loopback, 0);
+        private readonly List<System.Net.Sockets.TcpClient> _clients = [];
+        private readonly CancellationTokenSource _stop = new();
+        private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+        private int _silent;
+        private Task _accepting = Task.CompletedTask;
+
+        public int Port => ((System.Net.IPEndPoint)_listener.LocalEndpoint).Port;
+        public int SilentConnections => Volatile.Read(ref _silent);
+
+        public static SilentThenForwardingProxy Start(int redisPort, TimeSpan silentFor)
+        {
+            var proxy = new SilentThenForwardingProxy();
+            proxy._listener.Start();
+            proxy._accepting = proxy.AcceptAsync(redisPort, silentFor);
+            return proxy;
+        }
+
+        private async Task AcceptAsync(int redisPort, TimeSpan silentFor)
+        {
+            try
+            {
+                while (true)
+                {
+                    var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                    lock (_clients) _clients.Add(client);
+                    if (_clock.Elapsed < silentFor)
+                    {
+                        Interlocked.Increment(ref _silent);
+                        continue;
+                    }
+                    var upstream = new System.Net.Sockets.TcpClient();
+                    lock (_clients) _clients.Add(upstream);
+                    await upstream.ConnectAsync(System.Net.IPAddress.Loopback, redisPort, _stop.Token);
+                    _ = PipeAsync(client.GetStream(), upstream.GetStream(), _stop.Token);
+                    _ = PipeAsync(upstream.GetStream(), client.GetStream(), _stop.Token);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        private static async Task PipeAsync(Stream from, Stream to, CancellationToken ct)
+        {
+            try
+            {
+                await from.CopyToAsync(to, ct);
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+            {
+                // Either side closed: the test is over with this connection.
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            _listener.Stop();
+            await _accepting;
+            lock (_clients) foreach (var c in _clients) c.Dispose();
+            _stop.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task A_replay_whose_replies_the_thread_pool_reads_stores_samples_and_announces_inserts()
     {
         await using var server = await RedisServer.StartAsync();
