@@ -192,18 +192,7 @@ public sealed class ReplayMirror : IAsyncDisposable
                     total += fills[s];
                 }
                 if (total == 0) return 0;
-                for (int i = 0; i < batchSize; i++)
-                {
-                    long r = random.NextInt64(total);
-                    int s = 0;
-                    while (r >= fills[s])
-                    {
-                        r -= fills[s];
-                        s++;
-                    }
-                    shardOf[i] = s;
-                    slotOf[i] = r;
-                }
+                ShardedReplay.DrawUniformSlots(fills, total, batchSize, random, shardOf, slotOf);
                 bool copied = true;
                 for (int s = 0; s < shards && copied; s++)
                 {

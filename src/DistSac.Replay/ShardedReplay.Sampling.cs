@@ -50,7 +50,7 @@ public sealed partial class ShardedReplay
                 var snapshot = await CurrentFillsAsync(refresh: attempt > 0, ct).ConfigureAwait(false);
                 if (snapshot.Total == 0)
                     throw new ReplayEmptyException($"run '{Options.RunId}' has no stored transitions yet.");
-                Draw(snapshot, batchSize, random, shardOf, slotOf);
+                DrawUniformSlots(snapshot.Fills, snapshot.Total, batchSize, random, shardOf, slotOf);
                 if (await FetchAsync(batchSize, recordBytes, shardOf, slotOf, destination, ct).ConfigureAwait(false))
                 {
                     origins?.CopyFrom(shardOf, slotOf, batchSize);
@@ -70,12 +70,15 @@ public sealed partial class ShardedReplay
         }
     }
 
-    private static void Draw(FillSnapshot snapshot, int batchSize, Random random, int[] shardOf, long[] slotOf)
+    /// <summary>
+    /// Draws batchSize slots uniformly over every stored record: a number below the total of the fills, mapped to
+    /// (shard, slot) by walking the fills in shard order. The Redis sampler and the learner's mirror share it.
+    /// </summary>
+    internal static void DrawUniformSlots(ReadOnlySpan<long> fills, long total, int batchSize, Random random, int[] shardOf, long[] slotOf)
     {
-        var fills = snapshot.Fills;
         for (int i = 0; i < batchSize; i++)
         {
-            long r = random.NextInt64(snapshot.Total);
+            long r = random.NextInt64(total);
             int s = 0;
             while (r >= fills[s])
             {
