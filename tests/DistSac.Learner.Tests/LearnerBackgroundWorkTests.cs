@@ -73,6 +73,33 @@ public sealed class LearnerBackgroundWorkTests
         Assert.Contains(log.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("weights version 20 could not be published", StringComparison.OrdinalIgnoreCase));
     }
 
+    [Fact]
+    public async Task A_weights_send_that_failed_before_a_stop_is_logged_and_the_checkpoint_is_still_written()
+    {
+        await using var shard = await RedisServer.StartAsync();
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(shard.Endpoint);
+        var log = new RecordedLog();
+        RunningLearner? running = null;
+        await using var learner = running = await RunningLearner.StartAsync("send-fails-stop", [shard], o => o with { WarmupTransitions = 128, PublishEvery = 20, LogInterval = 1 }, log,
+            m =>
+            {
+                if (m.Updates == 10) admin.GetDatabase().Execute("ACL", "SETUSER", "default", "-hset", "-hmset");
+                else if (m.Updates == 20)
+                {
+                    WaitForRefusedHset(admin); // the send started at update 20 has failed
+                    running!.RequestStop(); // SIGTERM before the loop looks at it again
+                }
+            });
+        await LearnerHarness.InsertAsync(learner.Feeder, "feeder", firstSequence: 0, chunks: 1);
+
+        // The last publish of the stop meets the same refusal and ends the run with it, after the checkpoint.
+        var thrown = await Assert.ThrowsAsync<RedisServerException>(() => learner.Running.WaitAsync(RunEnd));
+
+        Assert.StartsWith("NOPERM", thrown.Message);
+        Assert.True(File.Exists(Path.Combine(learner.RunPath, "checkpoint", "learner.ckpt")), "no checkpoint was written on the stop");
+        Assert.Contains(log.Entries, e => e.Level == LogLevel.Warning && e.Message.StartsWith("A weights publish failed before the stop", StringComparison.Ordinal));
+    }
+
     private static void WaitForRefusedHset(ConnectionMultiplexer admin)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);

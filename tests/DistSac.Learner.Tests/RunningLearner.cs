@@ -78,6 +78,12 @@ internal sealed class RunningLearner : IAsyncDisposable
 
     public Task<double> WaitForMetricAsync(string name, Func<double, bool> condition) => LearnerHarness.WaitForMetricAsync(Running, Http, name, condition);
 
+    /// <summary>The run's folder (config.json, metrics.jsonl, checkpoint/) under the temp runs root.</summary>
+    public string RunPath => Path.Combine(_runsRoot.FullName, Replay.RunId);
+
+    /// <summary>Asks the learner to stop (SIGTERM) without waiting: callable from the learner's own metrics callback.</summary>
+    public void RequestStop() => _stop.Cancel();
+
     /// <summary>Stops the learner and waits for its run to end (a stop is not a failure).</summary>
     public async Task StopAsync()
     {
