@@ -272,9 +272,10 @@ public sealed partial class DistributedLearner
                 if (untilAvailable) await UntilAvailableAsync(async c2 => { await SendWeightsAsync(replay, version, actor, progress, c2); return true; }, c);
                 else await SendWeightsAsync(replay, version, actor, progress, c);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (e is not OperationCanceledException && (untilAvailable || e is not ReplayUnavailableException))
             {
-                // Rethrown where the loop next looks (its next iteration, the end of the run); this line names the version.
+                // A failure that ends the run (an outage the caller waits out is not one), rethrown where the loop next
+                // looks (its next iteration, the end of the run); this line names the version.
                 _logger.LogError("Weights version {Version} could not be published: {Reason}", version, e.Message);
                 throw;
             }

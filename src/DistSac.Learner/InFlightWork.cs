@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace DistSac.Learner;
@@ -26,10 +27,9 @@ public static class InFlightWork
             all[i] = task;
             _ = task.ContinueWith(t => LogEnd(t, what, logger), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
-        var ended = Task.WhenAll(all);
-        if (await EndsWithinAsync(ended, grace).ConfigureAwait(false)) return true;
+        if (await AllEndWithinAsync(all, grace).ConfigureAwait(false)) return true;
         await cancel.CancelAsync().ConfigureAwait(false);
-        if (await EndsWithinAsync(ended, grace).ConfigureAwait(false)) return true;
+        if (await AllEndWithinAsync(all, grace).ConfigureAwait(false)) return true;
         for (int i = 0; i < work.Count; i++)
         {
             if (!work[i].Task.IsCompleted)
@@ -39,11 +39,25 @@ public static class InFlightWork
         return false;
     }
 
-    private static async Task<bool> EndsWithinAsync(Task task, TimeSpan bound)
+    /// <summary>
+    /// Whether every task ends within <paramref name="bound"/>. Only "has it ended" counts here (each task's failure is
+    /// logged by its continuation), so no wrapper that could fault is made (no WhenAll, no WaitAsync): a faulted wrapper
+    /// no one awaits would itself be an unobserved exception.
+    /// </summary>
+    private static async Task<bool> AllEndWithinAsync(Task[] tasks, TimeSpan bound)
     {
-        // The task's own failure is logged by its continuation; here only "has it ended" counts.
-        await task.WaitAsync(bound).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        return task.IsCompleted;
+        long start = Stopwatch.GetTimestamp();
+        foreach (var task in tasks)
+        {
+            var left = bound - Stopwatch.GetElapsedTime(start);
+            if (task.IsCompleted) continue;
+            if (left <= TimeSpan.Zero) return false;
+            using var timer = new CancellationTokenSource();
+            var first = await Task.WhenAny(task, Task.Delay(left, timer.Token)).ConfigureAwait(false);
+            await timer.CancelAsync().ConfigureAwait(false);
+            if (first != task) return false;
+        }
+        return true;
     }
 
     private static void LogEnd(Task task, string what, ILogger logger)
