@@ -18,7 +18,8 @@ public sealed partial class DistributedLearner
     /// <summary>
     /// Waits for the loop's background counter read and weights send. An unreachable replay or a cancellation there is
     /// not an error here: the read only refreshed counters, and a cut-off weights send is superseded by the last
-    /// publish below; a failed send of a finished run still ends it as it would have ended the loop.
+    /// publish below; a failed send of a finished run still ends it as it would have ended the loop. On a stop any
+    /// failed send is logged and the checkpoint is still written: the last publish below reports a failure that lasts.
     /// </summary>
     private async Task DrainBackgroundWorkAsync(bool stopped)
     {
@@ -38,6 +39,43 @@ public sealed partial class DistributedLearner
         {
             _logger.LogInformation("A weights publish was cut off by the stop ({Reason}); the last weights are published below", e.Message);
         }
+        catch (Exception e) when (stopped)
+        {
+            _logger.LogWarning("A weights publish failed before the stop ({Reason}); the checkpoint is written and the last weights are published below", e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Owner of the update loop's background work (the weights send and the counter read in flight): its token is the
+    /// run's, linked, so a stop cancels that work; its disposal runs on every way out of the run, before the replay
+    /// connection, the mirror and the networks are disposed. After a finish or a stop <see cref="FinishAsync"/> has
+    /// already waited for the work and nothing is in flight. After an exception the work gets
+    /// <see cref="StopReplayTimeout"/> to end (a send in flight may still store good weights), is then cancelled and
+    /// waited for once more; its failure is logged, and the exception is the one reported (<see cref="InFlightWork"/>).
+    /// </summary>
+    private sealed class BackgroundWork(DistributedLearner owner, CancellationToken ct) : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
+
+        public CancellationToken Token => _cancel.Token;
+
+        public async ValueTask DisposeAsync()
+        {
+            var work = owner.InFlightBackgroundWork();
+            // Still running past the bounds: the token stays usable (not disposed) for whatever still holds it.
+            if (work.Count > 0 && !await InFlightWork.SettleAsync(work, _cancel, StopReplayTimeout, owner._logger)) return;
+            _cancel.Dispose();
+        }
+    }
+
+    /// <summary>The weights send and the counter read not yet awaited by anyone (a send whose failure is not taken yet included).</summary>
+    private List<(string What, Task Task)> InFlightBackgroundWork()
+    {
+        var work = new List<(string What, Task Task)>(2);
+        if (_publisher is { } publisher && publisher.WaitAsync() is { IsCompletedSuccessfully: false } send)
+            work.Add(($"weights send of version {publisher.LastVersion}", send));
+        if (_statsRead.InFlight) work.Add(("read of the shards' counters", _statsRead.DrainAsync()));
+        return work;
     }
 
     private long WeightsVersion(SacLearner learner) => _versionOffset + learner.UpdateCount;

@@ -105,6 +105,8 @@ public sealed partial class DistributedLearner
         var badUpdates = new BadUpdateGuard(_options.MaxConsecutiveBadUpdates);
         var inserts = new WakeSignal();
         long targetUpdates = limiter.Enabled ? (long)Math.Ceiling((_options.Steps - limiter.MinTransitionsToSample) * limiter.UpdatesPerTransition) : long.MaxValue;
+        // Declared after the replay connection, the mirror and the networks, so disposed before them on every way out.
+        await using var background = new BackgroundWork(this, ct);
 
         try
         {
@@ -112,8 +114,11 @@ public sealed partial class DistributedLearner
             await using var insertMessages = await UntilAvailableAsync(c => replay.SubscribeInsertsAsync(_ => inserts.Set(), c), ct);
             while (!ct.IsCancellationRequested)
             {
+                // A failed background send ends the run here, with its own exception, not PublishEvery updates later
+                // (or never, while the learner waits for inserts that the progress it failed to send holds back).
+                if (_publisher is { SendFailed: true } failed) await failed.WaitAsync();
                 if (loop.ShouldCheckRun()) await UntilAvailableAsync(c => RestoreRunIfLostAsync(replay, metadata, learner, c), ct);
-                await RefreshStatsAsync(replay, loop, learner.UpdateCount, ct);
+                await RefreshStatsAsync(replay, loop, learner.UpdateCount, background.Token);
                 var inserted = loop.Stats?.TotalInserted ?? 0;
                 if (inserted >= _options.Steps && learner.UpdateCount >= targetUpdates) break;
                 if (!limiter.LearnerMayUpdate(learner.UpdateCount, inserted))
@@ -155,7 +160,7 @@ public sealed partial class DistributedLearner
                 badUpdates.Record(learner.LastUpdateApplied, "gradients were NaN or infinite");
 
                 var updates = learner.UpdateCount;
-                if (updates % _options.PublishEvery == 0) await StartPublishingAsync(replay, learner, untilAvailable: true, finished: false, ct);
+                if (updates % _options.PublishEvery == 0) await StartPublishingAsync(replay, learner, untilAvailable: true, finished: false, background.Token);
                 EvaluationResult? evaluation = null;
                 if (updates % _options.EvalInterval == 0)
                 {
@@ -262,8 +267,18 @@ public sealed partial class DistributedLearner
         var progress = new LearnerProgress(learner.UpdateCount, version, finished);
         await _publisher.StartAsync(learner.Actor, version, async (actor, c) =>
         {
-            if (untilAvailable) await UntilAvailableAsync(async c2 => { await SendWeightsAsync(replay, version, actor, progress, c2); return true; }, c);
-            else await SendWeightsAsync(replay, version, actor, progress, c);
+            try
+            {
+                if (untilAvailable) await UntilAvailableAsync(async c2 => { await SendWeightsAsync(replay, version, actor, progress, c2); return true; }, c);
+                else await SendWeightsAsync(replay, version, actor, progress, c);
+            }
+            catch (Exception e) when (e is not OperationCanceledException && (untilAvailable || e is not ReplayUnavailableException))
+            {
+                // A failure that ends the run (an outage the caller waits out is not one), rethrown where the loop next
+                // looks (its next iteration, the end of the run); this line names the version.
+                _logger.LogError("Weights version {Version} could not be published: {Reason}", version, e.Message);
+                throw;
+            }
             Exporter.Published(version);
         }, ct);
     }

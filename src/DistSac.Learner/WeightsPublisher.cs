@@ -23,6 +23,15 @@ public sealed class WeightsPublisher
 
     public WeightsPublisher(SquashedGaussianActor actor) => _copy = new ActorHostCopy(actor);
 
+    /// <summary>The version of the last send started (-1 before the first), for the log.</summary>
+    public long LastVersion { get; private set; } = -1;
+
+    /// <summary>
+    /// True once the last send has failed and no one has taken its failure yet (<see cref="WaitAsync"/>): a cheap check
+    /// that lets the update loop end the run at its next iteration instead of its next publish.
+    /// </summary>
+    public bool SendFailed => _sending.IsFaulted;
+
     /// <summary>Waits for the send in flight, if any, and rethrows its failure (once: the next send starts afresh).</summary>
     public Task WaitAsync()
     {
@@ -41,6 +50,7 @@ public sealed class WeightsPublisher
         ArgumentNullException.ThrowIfNull(send);
         await WaitAsync();
         _copy.CopyFrom(actor);
+        LastVersion = version;
         _sending = Task.Run(() => SendAsync(version, send, ct), CancellationToken.None);
     }
 

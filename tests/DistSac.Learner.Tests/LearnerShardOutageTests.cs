@@ -17,20 +17,19 @@ public class LearnerShardOutageTests
     [Fact]
     public async Task Learner_keeps_updating_from_its_mirror_while_a_shard_is_down()
     {
-        await using var shard0 = await RedisServer.StartAsync();
-        await using var shard1 = await RedisServer.StartAsync();
-        await using var learner = await RunningLearner.StartAsync("mirror-outage", [shard0, shard1], o => o with { ReplayOutageTimeoutSeconds = 120 });
+        await using var shards = await KillableShards.StartAsync(2);
+        await using var learner = await RunningLearner.StartAsync("mirror-outage", shards.Servers, o => o with { ReplayOutageTimeoutSeconds = 120 });
         Assert.Equal("mirror", learner.Options.Sampling);
         await LearnerHarness.InsertAsync(learner.Feeder, "feeder", firstSequence: 0, chunks: 8); // 4 chunks of 128 on each shard
         double before = await learner.WaitForMetricAsync("distsac_updates_total", v => v >= 30);
 
-        await shard1.KillAsync();
+        await shards.KillAsync(1);
         await learner.WaitForMetricAsync("distsac_replay_unavailable", v => v == 1);
         double down = await learner.WaitForMetricAsync("distsac_updates_total", v => v >= before + 60);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await learner.Http.GetAsync("/readyz")).StatusCode);
         Assert.Equal(1, await MetricAsync(learner.Http, "distsac_replay_unavailable")); // still down, still updating
 
-        await using var restarted = await RedisServer.StartAsync(port: shard1.Port);
+        await shards.RestartAsync(1);
         await learner.WaitForMetricAsync("distsac_replay_unavailable", v => v == 0);
         // The restarted shard refills; the feeder's own connection may reconnect a moment after the learner's.
         await LearnerHarness.InsertOnceSentAsync(learner.Feeder, "feeder", firstSequence: 8, chunks: 2);
@@ -45,18 +44,17 @@ public class LearnerShardOutageTests
     [Fact]
     public async Task Learner_sampling_from_redis_waits_out_a_shard_restart_and_goes_on_updating()
     {
-        await using var shard0 = await RedisServer.StartAsync();
-        await using var shard1 = await RedisServer.StartAsync();
-        await using var learner = await RunningLearner.StartAsync("outage", [shard0, shard1], o => o with { ReplayOutageTimeoutSeconds = 120, Sampling = "redis" });
+        await using var shards = await KillableShards.StartAsync(2);
+        await using var learner = await RunningLearner.StartAsync("outage", shards.Servers, o => o with { ReplayOutageTimeoutSeconds = 120, Sampling = "redis" });
         await LearnerHarness.InsertAsync(learner.Feeder, "feeder", firstSequence: 0, chunks: 8); // 4 chunks of 128 on each shard
         double before = await learner.WaitForMetricAsync("distsac_updates_total", v => v >= 30);
 
-        await shard1.KillAsync();
+        await shards.KillAsync(1);
         await learner.WaitForMetricAsync("distsac_replay_unavailable", v => v == 1);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await learner.Http.GetAsync("/readyz")).StatusCode);
         Assert.False(learner.Running.IsCompleted, "the learner ended on a shard outage");
 
-        await using var restarted = await RedisServer.StartAsync(port: shard1.Port);
+        await shards.RestartAsync(1);
         await learner.WaitForMetricAsync("distsac_replay_unavailable", v => v == 0);
         // The restarted shard refills; the feeder's own connection may reconnect a moment after the learner's.
         await LearnerHarness.InsertOnceSentAsync(learner.Feeder, "feeder", firstSequence: 8, chunks: 2);
@@ -75,21 +73,20 @@ public class LearnerShardOutageTests
     [Fact]
     public async Task Learner_sampling_from_redis_reports_a_shard_outage_while_it_waits_for_a_batch()
     {
-        await using var shard0 = await RedisServer.StartAsync();
-        await using var shard1 = await RedisServer.StartAsync();
-        await using var learner = await RunningLearner.StartAsync("batch-wait-outage", [shard0, shard1], o => o with { ReplayOutageTimeoutSeconds = 120, Sampling = "redis" });
+        await using var shards = await KillableShards.StartAsync(2);
+        await using var learner = await RunningLearner.StartAsync("batch-wait-outage", shards.Servers, o => o with { ReplayOutageTimeoutSeconds = 120, Sampling = "redis" });
         await learner.WaitForMetricAsync("distsac_rate_limiter_waiting{reason=\"warmup\"}", v => v == 1);
-        await using (var admin = await ConnectionMultiplexer.ConnectAsync(shard0.Endpoint))
+        await using (var admin = await ConnectionMultiplexer.ConnectAsync(shards[0].Endpoint))
             await admin.GetDatabase().HashSetAsync(RunKeys.ShardState(learner.Replay.RunId, 0), "total", 1024);
         await learner.WaitForMetricAsync("distsac_rate_limiter_waiting{reason=\"warmup\"}", v => v == 0); // past the limiter: waiting for a batch
         await Task.Delay(500);
         Assert.Equal(0, await MetricAsync(learner.Http, "distsac_updates_total"));
 
-        await shard1.KillAsync();
+        await shards.KillAsync(1);
         await learner.WaitForMetricAsync("distsac_replay_unavailable", v => v == 1);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await learner.Http.GetAsync("/readyz")).StatusCode);
 
-        await using var restarted = await RedisServer.StartAsync(port: shard1.Port);
+        await shards.RestartAsync(1);
         await learner.WaitForMetricAsync("distsac_replay_unavailable", v => v == 0);
         Assert.False(learner.Running.IsCompleted, "the learner ended on a shard outage");
         await learner.StopAsync();
@@ -98,37 +95,27 @@ public class LearnerShardOutageTests
     [Fact]
     public async Task Learner_keeps_updating_and_publishing_through_shard_1_while_shard_0_is_down_and_restores_shard_0_when_it_is_back()
     {
-        var shard0 = await RedisServer.StartAsync();
-        try
-        {
-            await using var shard1 = await RedisServer.StartAsync();
-            await using var learner = await RunningLearner.StartAsync("shard0-down", [shard0, shard1], o => o with { ReplayOutageTimeoutSeconds = 120 });
-            string runId = learner.Replay.RunId;
-            await using var shard1Direct = await ConnectionMultiplexer.ConnectAsync(shard1.Endpoint);
-            await LearnerHarness.InsertAsync(learner.Feeder, "feeder", firstSequence: 0, chunks: 8); // 4 chunks of 128 on each shard
-            double before = await learner.WaitForMetricAsync("distsac_updates_total", v => v >= 30);
+        await using var shards = await KillableShards.StartAsync(2);
+        await using var learner = await RunningLearner.StartAsync("shard0-down", shards.Servers, o => o with { ReplayOutageTimeoutSeconds = 120 });
+        string runId = learner.Replay.RunId;
+        await using var shard1Direct = await ConnectionMultiplexer.ConnectAsync(shards[1].Endpoint);
+        await LearnerHarness.InsertAsync(learner.Feeder, "feeder", firstSequence: 0, chunks: 8); // 4 chunks of 128 on each shard
+        double before = await learner.WaitForMetricAsync("distsac_updates_total", v => v >= 30);
 
-            int port = shard0.Port;
-            await shard0.KillAsync();
-            await shard0.DisposeAsync();
-            long versionAtKill = await VersionAsync(shard1Direct, runId);
-            // Weights and progress go on to shard 1: the learner does not pause at its next publish.
-            double down = await learner.WaitForMetricAsync("distsac_updates_total", v => v >= before + 4 * learner.Options.PublishEvery);
-            await learner.WaitForAsync(async () => await VersionAsync(shard1Direct, runId) >= versionAtKill + 2 * learner.Options.PublishEvery,
-                "newer weights on shard 1 while shard 0 is down");
+        await shards.KillAsync(0);
+        long versionAtKill = await VersionAsync(shard1Direct, runId);
+        // Weights and progress go on to shard 1: the learner does not pause at its next publish.
+        double down = await learner.WaitForMetricAsync("distsac_updates_total", v => v >= before + 4 * learner.Options.PublishEvery);
+        await learner.WaitForAsync(async () => await VersionAsync(shard1Direct, runId) >= versionAtKill + 2 * learner.Options.PublishEvery,
+            "newer weights on shard 1 while shard 0 is down");
 
-            shard0 = await RedisServer.StartAsync(port: port); // empty
-            await using var shard0Direct = await ConnectionMultiplexer.ConnectAsync(shard0.Endpoint);
-            await learner.WaitForAsync(async () => await shard0Direct.GetDatabase().KeyExistsAsync(RunKeys.Meta(runId))
-                                                   && await VersionAsync(shard0Direct, runId) > versionAtKill,
-                "the run metadata and the latest weights on shard 0 again");
-            await learner.WaitForMetricAsync("distsac_updates_total", v => v >= down + 30);
-            await learner.StopAsync();
-        }
-        finally
-        {
-            await shard0.DisposeAsync();
-        }
+        var shard0 = await shards.RestartAsync(0); // empty
+        await using var shard0Direct = await ConnectionMultiplexer.ConnectAsync(shard0.Endpoint);
+        await learner.WaitForAsync(async () => await shard0Direct.GetDatabase().KeyExistsAsync(RunKeys.Meta(runId))
+                                               && await VersionAsync(shard0Direct, runId) > versionAtKill,
+            "the run metadata and the latest weights on shard 0 again");
+        await learner.WaitForMetricAsync("distsac_updates_total", v => v >= down + 30);
+        await learner.StopAsync();
     }
 
     private static async Task<long> VersionAsync(ConnectionMultiplexer shard, string runId)
@@ -140,29 +127,19 @@ public class LearnerShardOutageTests
     [Fact]
     public async Task Learner_recreates_the_run_when_shard_0_comes_back_empty()
     {
-        var shard0 = await RedisServer.StartAsync();
-        try
-        {
-            await using var learner = await RunningLearner.StartAsync("shard0", [shard0], o => o with { WarmupTransitions = 128, ReplayOutageTimeoutSeconds = 120 });
-            await LearnerHarness.InsertAsync(learner.Feeder, "feeder", firstSequence: 0, chunks: 2);
-            double before = await learner.WaitForMetricAsync("distsac_updates_total", v => v >= 30);
+        await using var shards = await KillableShards.StartAsync(1);
+        await using var learner = await RunningLearner.StartAsync("shard0", shards.Servers, o => o with { WarmupTransitions = 128, ReplayOutageTimeoutSeconds = 120 });
+        await LearnerHarness.InsertAsync(learner.Feeder, "feeder", firstSequence: 0, chunks: 2);
+        double before = await learner.WaitForMetricAsync("distsac_updates_total", v => v >= 30);
 
-            int port = shard0.Port;
-            await shard0.KillAsync();
-            await shard0.DisposeAsync();
-            shard0 = await RedisServer.StartAsync(port: port); // empty: no metadata, no weights, no progress
+        await shards.RestartAsync(0); // killed, back empty: no metadata, no weights, no progress
 
-            await using var after = await ShardedReplay.ConnectAsync(learner.Replay, logger: null, CancellationToken.None);
-            await learner.WaitForAsync(async () => await after.ReadMetadataAsync(CancellationToken.None) is not null, "the run metadata to be re-created");
-            await learner.WaitForAsync(async () => await after.ReadLatestWeightsAsync(CancellationToken.None) is not null, "the weights to be published again");
-            Assert.True((await after.ReadLearnerProgressAsync(CancellationToken.None)).Updates >= (long)before);
-            await LearnerHarness.InsertAsync(after, "feeder", firstSequence: 0, chunks: 2);
-            await learner.WaitForMetricAsync("distsac_updates_total", v => v >= before + 30);
-            await learner.StopAsync();
-        }
-        finally
-        {
-            await shard0.DisposeAsync();
-        }
+        await using var after = await ShardedReplay.ConnectAsync(learner.Replay, logger: null, CancellationToken.None);
+        await learner.WaitForAsync(async () => await after.ReadMetadataAsync(CancellationToken.None) is not null, "the run metadata to be re-created");
+        await learner.WaitForAsync(async () => await after.ReadLatestWeightsAsync(CancellationToken.None) is not null, "the weights to be published again");
+        Assert.True((await after.ReadLearnerProgressAsync(CancellationToken.None)).Updates >= (long)before);
+        await LearnerHarness.InsertAsync(after, "feeder", firstSequence: 0, chunks: 2);
+        await learner.WaitForMetricAsync("distsac_updates_total", v => v >= before + 30);
+        await learner.StopAsync();
     }
 }

@@ -1,6 +1,7 @@
 using DistSac.Learning;
 using DistSac.Replay;
 using DistSac.Testing;
+using Microsoft.Extensions.Logging;
 
 namespace DistSac.Learner.Tests;
 
@@ -15,12 +16,12 @@ internal sealed class RunningLearner : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly DirectoryInfo _runsRoot;
 
-    private RunningLearner(DirectoryInfo runsRoot, LearnerOptions options, ReplayOptions replay)
+    private RunningLearner(DirectoryInfo runsRoot, LearnerOptions options, ReplayOptions replay, ILogger? logger, Action<LearnerMetrics>? onMetrics)
     {
         _runsRoot = runsRoot;
         Options = options;
         Replay = replay;
-        Learner = new DistributedLearner(options, new SacOptions { BatchSize = 32 }, replay);
+        Learner = new DistributedLearner(options, new SacOptions { BatchSize = 32 }, replay, logger, onMetrics);
         Http = new HttpClient { BaseAddress = new Uri(options.HttpListen) };
         Running = Learner.RunAsync(_stop.Token);
     }
@@ -36,7 +37,10 @@ internal sealed class RunningLearner : IAsyncDisposable
 
     /// <param name="runIdPrefix">Names the run (and its temp folder) after the test, with a random suffix.</param>
     /// <param name="configure">What the test exercises, on top of the endless learner.</param>
-    public static async Task<RunningLearner> StartAsync(string runIdPrefix, IReadOnlyList<RedisServer> shards, Func<LearnerOptions, LearnerOptions> configure)
+    /// <param name="logger">The learner's logger (none when null).</param>
+    /// <param name="onMetrics">Called by the update loop at each metrics line, as <see cref="DistributedLearner"/>'s own callback.</param>
+    public static async Task<RunningLearner> StartAsync(string runIdPrefix, IReadOnlyList<RedisServer> shards, Func<LearnerOptions, LearnerOptions> configure,
+        ILogger? logger = null, Action<LearnerMetrics>? onMetrics = null)
     {
         var runsRoot = Directory.CreateTempSubdirectory($"distsac-learner-{runIdPrefix}-");
         var replay = new ReplayOptions
@@ -49,7 +53,7 @@ internal sealed class RunningLearner : IAsyncDisposable
         RunningLearner running;
         try
         {
-            running = new RunningLearner(runsRoot, options, replay);
+            running = new RunningLearner(runsRoot, options, replay, logger, onMetrics);
         }
         catch
         {
@@ -73,6 +77,12 @@ internal sealed class RunningLearner : IAsyncDisposable
     public Task WaitForAsync(Func<Task<bool>> condition, string what) => LearnerHarness.WaitForAsync(Running, condition, what);
 
     public Task<double> WaitForMetricAsync(string name, Func<double, bool> condition) => LearnerHarness.WaitForMetricAsync(Running, Http, name, condition);
+
+    /// <summary>The run's folder (config.json, metrics.jsonl, checkpoint/) under the temp runs root.</summary>
+    public string RunPath => Path.Combine(_runsRoot.FullName, Replay.RunId);
+
+    /// <summary>Asks the learner to stop (SIGTERM) without waiting: callable from the learner's own metrics callback.</summary>
+    public void RequestStop() => _stop.Cancel();
 
     /// <summary>Stops the learner and waits for its run to end (a stop is not a failure).</summary>
     public async Task StopAsync()

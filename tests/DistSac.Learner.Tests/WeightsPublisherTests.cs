@@ -103,4 +103,24 @@ public sealed class WeightsPublisherTests
         Assert.Equal(2, buffers.Count);
         Assert.NotSame(buffers[0], buffers[1]); // the failed send's bytes may still be queued in the Redis client
     }
+
+    [Fact]
+    public async Task A_failed_send_is_flagged_with_its_version_until_its_failure_is_taken()
+    {
+        using var actor = NewActor();
+        var publisher = new WeightsPublisher(actor);
+        Assert.False(publisher.SendFailed);
+
+        await publisher.StartAsync(actor, 4, (_, _) => throw new InvalidOperationException("NOPERM"), CancellationToken.None);
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!publisher.SendFailed)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the failed send was never flagged");
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(4, publisher.LastVersion);
+        await Assert.ThrowsAsync<InvalidOperationException>(publisher.WaitAsync);
+        Assert.False(publisher.SendFailed); // taken once: the loop does not end twice on it
+    }
 }
