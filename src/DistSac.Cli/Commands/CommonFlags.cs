@@ -12,7 +12,7 @@ public static class CommonFlags
     [
         new("--batch-size", "Sac:BatchSize", "Minibatch size (default 256).", typeof(int)),
         new("--gamma", "Sac:Gamma", "Discount (default 0.99).", typeof(double)),
-        new("--tau", "Sac:Tau", "Polyak coefficient for critic targets (default 0.005).", typeof(double)),
+        new("--tau", "Sac:Tau", "Polyak coefficient for critic targets (default 0.005; Pendulum-v1's distributed learner 0.02).", typeof(double)),
         new("--initial-alpha", "Sac:InitialAlpha", "Initial temperature (default 0.2).", typeof(double)),
         new("--actor-lr", "Sac:ActorLearningRate", "Actor Adam learning rate.", typeof(double)),
         new("--critic-lr", "Sac:CriticLearningRate", "Critic Adam learning rate.", typeof(double)),
