@@ -86,8 +86,7 @@ public sealed class GatewayHost : IAsyncDisposable
         });
 
         var logger = loggerFactory.CreateLogger<GatewayHost>();
-        // The gateway never blocks a pool thread, so the pool reads Redis replies: one thread wake-up less per command.
-        var shards = await ShardedReplay.ConnectAsync(replay, loggerFactory.CreateLogger<ShardedReplay>(), ShardReaderThreads.Dedicated, ct).ConfigureAwait(false);
+        var shards = await ShardedReplay.ConnectAsync(replay, loggerFactory.CreateLogger<ShardedReplay>(), ct).ConfigureAwait(false);
         var counters = new GatewayCounters();
         try
         {

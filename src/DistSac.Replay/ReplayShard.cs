@@ -33,7 +33,7 @@ internal sealed class ReplayShard : IAsyncDisposable
     /// <summary>The channel the insert script PUBLISHes the shard's total on (an ARGV: channels are not keys).</summary>
     public RedisValue InsertedChannel { get; }
 
-    public static async Task<ReplayShard> ConnectAsync(int index, string endpoint, ReplayOptions options, ShardReaderThreads readers, CancellationToken ct)
+    public static async Task<ReplayShard> ConnectAsync(int index, string endpoint, ReplayOptions options, CancellationToken ct)
     {
         var config = new ConfigurationOptions
         {
@@ -48,8 +48,6 @@ internal sealed class ReplayShard : IAsyncDisposable
             // the timeout: the gateway answers Unavailable and the worker retries (pushes are idempotent), the
             // prefetcher backs off and retries.
             BacklogPolicy = BacklogPolicy.FailFast,
-            // Null: StackExchange.Redis's shared dedicated reader threads.
-            SocketManager = readers == ShardReaderThreads.ThreadPool ? SocketManager.ThreadPool : null,
         };
         try
         {
@@ -63,6 +61,7 @@ internal sealed class ReplayShard : IAsyncDisposable
         try
         {
             var connection = await connecting.WaitAsync(ct).ConfigureAwait(false);
+            await WaitForSubscriberConnectionAsync(connection, TimeSpan.FromMilliseconds(options.ConnectTimeoutMs), ct).ConfigureAwait(false);
             return new ReplayShard(index, endpoint, connection, options.RunId);
         }
         catch (OperationCanceledException)
@@ -76,6 +75,38 @@ internal sealed class ReplayShard : IAsyncDisposable
         {
             throw new ReplayUnavailableException(endpoint, index,
                 $"replay shard {index} at {endpoint} is unreachable: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Waits (up to <paramref name="timeout"/>) for the multiplexer's second, pub/sub connection. StackExchange.Redis's
+    /// connect can return once the command connection is up (when it is up before the connect checks, it does not wait
+    /// for the other), and with <see cref="BacklogPolicy.FailFast"/> a SUBSCRIBE sent before the pub/sub connection is
+    /// up fails at once ("No connection is active/available"). Seen in 1-5% of connects on a loaded 2-core machine;
+    /// the gateway's followers then started unsubscribed. Past the timeout the connect still succeeds: subscribers
+    /// retry, and commands do not need this connection.
+    /// </summary>
+    private static async Task WaitForSubscriberConnectionAsync(ConnectionMultiplexer connection, TimeSpan timeout, CancellationToken ct)
+    {
+        var subscriber = connection.GetSubscriber();
+        if (subscriber.IsConnected()) return;
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        EventHandler<ConnectionFailedEventArgs> restored = (_, e) =>
+        {
+            if (e.ConnectionType == ConnectionType.Subscription) up.TrySetResult();
+        };
+        connection.ConnectionRestored += restored;
+        try
+        {
+            // The event may have been raised before the handler was attached: check again now that it is.
+            if (!subscriber.IsConnected()) await up.Task.WaitAsync(timeout, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+        finally
+        {
+            connection.ConnectionRestored -= restored;
         }
     }
 
