@@ -107,6 +107,7 @@ public sealed partial class DistributedLearner
         long targetUpdates = limiter.Enabled ? (long)Math.Ceiling((_options.Steps - limiter.MinTransitionsToSample) * limiter.UpdatesPerTransition) : long.MaxValue;
         // Declared after the replay connection, the mirror and the networks, so disposed before them on every way out.
         await using var background = new BackgroundWork(this, ct);
+        Func<Task> checkRun = () => UntilAvailableAsync(c => RestoreRunIfLostAsync(replay, metadata, learner, c), ct);
 
         try
         {
@@ -117,7 +118,7 @@ public sealed partial class DistributedLearner
                 // A failed background send ends the run here, with its own exception, not PublishEvery updates later
                 // (or never, while the learner waits for inserts that the progress it failed to send holds back).
                 if (_publisher is { SendFailed: true } failed) await failed.WaitAsync();
-                if (loop.ShouldCheckRun()) await UntilAvailableAsync(c => RestoreRunIfLostAsync(replay, metadata, learner, c), ct);
+                if (loop.ShouldCheckRun()) await checkRun();
                 await RefreshStatsAsync(replay, loop, learner.UpdateCount, background.Token);
                 var inserted = loop.Stats?.TotalInserted ?? 0;
                 if (inserted >= _options.Steps && learner.UpdateCount >= targetUpdates) break;
@@ -135,7 +136,7 @@ public sealed partial class DistributedLearner
 
                 Exporter.Waiting(null);
                 var sampleStart = loop.Clock.Elapsed;
-                var batch = await NextBatchAsync(batches, replay, loop, ct);
+                var batch = await NextBatchAsync(batches, replay, loop, checkRun, ct);
                 Exporter.Sampled();
                 loop.SampleWait += loop.Clock.Elapsed - sampleStart;
                 bool usable = screen.Screen(batch);

@@ -80,7 +80,8 @@ internal static class LearnerHarness
     /// A time-out names the address polled, the last value of the metric (NaN: absent from /metrics), the update count,
     /// distsac_replay_unavailable and the last failed request, if any.
     /// </summary>
-    public static async Task<double> WaitForMetricAsync(Task running, HttpClient http, string name, Func<double, bool> condition)
+    /// <param name="context">Appended to a time-out's message (the learner's last log lines).</param>
+    public static async Task<double> WaitForMetricAsync(Task running, HttpClient http, string name, Func<double, bool> condition, Func<string>? context = null)
     {
         double value = double.NaN;
         Dictionary<string, double>? last = null;
@@ -99,7 +100,7 @@ internal static class LearnerHarness
             value = last.GetValueOrDefault(name, double.NaN);
             return condition(value);
         }, () => $"{name} on {http.BaseAddress}metrics: last {name} = {value}, distsac_updates_total = {Last("distsac_updates_total")}, " +
-            $"distsac_replay_unavailable = {Last("distsac_replay_unavailable")}" + (failure is null ? "" : $"; last failed request: {failure}"));
+            $"distsac_replay_unavailable = {Last("distsac_replay_unavailable")}" + (failure is null ? "" : $"; last failed request: {failure}") + context?.Invoke());
         return value;
 
         double Last(string metric) => last?.GetValueOrDefault(metric, double.NaN) ?? double.NaN;

@@ -16,12 +16,16 @@ internal sealed class RunningLearner : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly DirectoryInfo _runsRoot;
 
+    /// <summary>The learner's last log lines, appended to a wait's time-out message: what it was doing when the test gave up.</summary>
+    private readonly RecordedLog _log;
+
     private RunningLearner(DirectoryInfo runsRoot, LearnerOptions options, ReplayOptions replay, ILogger? logger, Action<LearnerMetrics>? onMetrics)
     {
         _runsRoot = runsRoot;
         Options = options;
         Replay = replay;
-        Learner = new DistributedLearner(options, new SacOptions { BatchSize = 32 }, replay, logger, onMetrics);
+        _log = new RecordedLog(capacity: 60, forwardTo: logger);
+        Learner = new DistributedLearner(options, new SacOptions { BatchSize = 32 }, replay, _log, onMetrics);
         Http = new HttpClient { BaseAddress = new Uri(options.HttpListen) };
         Running = Learner.RunAsync(_stop.Token);
     }
@@ -37,7 +41,7 @@ internal sealed class RunningLearner : IAsyncDisposable
 
     /// <param name="runIdPrefix">Names the run (and its temp folder) after the test, with a random suffix.</param>
     /// <param name="configure">What the test exercises, on top of the endless learner.</param>
-    /// <param name="logger">The learner's logger (none when null).</param>
+    /// <param name="logger">Also gets the learner's log (its last lines are kept for time-out messages either way).</param>
     /// <param name="onMetrics">Called by the update loop at each metrics line, as <see cref="DistributedLearner"/>'s own callback.</param>
     public static async Task<RunningLearner> StartAsync(string runIdPrefix, IReadOnlyList<RedisServer> shards, Func<LearnerOptions, LearnerOptions> configure,
         ILogger? logger = null, Action<LearnerMetrics>? onMetrics = null)
@@ -74,9 +78,11 @@ internal sealed class RunningLearner : IAsyncDisposable
         }
     }
 
-    public Task WaitForAsync(Func<Task<bool>> condition, string what) => LearnerHarness.WaitForAsync(Running, condition, what);
+    public Task WaitForAsync(Func<Task<bool>> condition, string what) => LearnerHarness.WaitForAsync(Running, condition, () => what + LogTail());
 
-    public Task<double> WaitForMetricAsync(string name, Func<double, bool> condition) => LearnerHarness.WaitForMetricAsync(Running, Http, name, condition);
+    public Task<double> WaitForMetricAsync(string name, Func<double, bool> condition) => LearnerHarness.WaitForMetricAsync(Running, Http, name, condition, LogTail);
+
+    private string LogTail() => $"{Environment.NewLine}the learner's last log lines:{Environment.NewLine}{_log.Tail()}";
 
     /// <summary>The run's folder (config.json, metrics.jsonl, checkpoint/) under the temp runs root.</summary>
     public string RunPath => Path.Combine(_runsRoot.FullName, Replay.RunId);
