@@ -1,8 +1,8 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using DistSac.Cli.Commands;
 using DistSac.Cli.Configuration;
 using DistSac.Envs;
+using DistSac.Observability;
 using DistSac.Settings;
 
 var root = new RootCommand("DistSac: distributed Soft Actor-Critic.")
@@ -20,20 +20,14 @@ var root = new RootCommand("DistSac: distributed Soft Actor-Critic.")
 };
 
 // Ctrl-C and SIGTERM cancel the command's token and let it stop cleanly (workers flush, `local` stops its children);
-// the process then exits with the command's own code instead of the runtime's default 130/143 kill.
-using var stopping = new CancellationTokenSource();
-void Stop(PosixSignalContext context)
-{
-    context.Cancel = true;
-    stopping.Cancel();
-}
-using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+// the process then exits with the command's own code instead of the runtime's default 130/143 kill, also when the
+// signal comes after the command returned (StopSignals).
+var stopping = StopSignals.Register();
 
 try
 {
     var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
-    return await root.Parse(args).InvokeAsync(configuration, stopping.Token);
+    return await root.Parse(args).InvokeAsync(configuration, stopping);
 }
 catch (OperationCanceledException) when (stopping.IsCancellationRequested)
 {

@@ -1,19 +1,12 @@
 using System.ComponentModel.DataAnnotations;
-using System.Runtime.InteropServices;
+using DistSac.Observability;
 using DistSac.Worker;
 using DistSac.Worker.Host;
 
 // distsac-worker: exit 0 when done or stopped by SIGTERM/Ctrl-C (after delivering the last batch), 2 for bad
 // arguments or settings, 1 for a runtime failure, as `distsac worker`.
-using var stopping = new CancellationTokenSource();
-void Stop(PosixSignalContext context)
-{
-    context.Cancel = true;
-    stopping.Cancel();
-}
-
-using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+// Never disposed (StopSignals): a SIGTERM after the run ended must not turn a clean exit into 143.
+var stopping = StopSignals.Register();
 
 WorkerOptions options;
 try
@@ -36,7 +29,7 @@ catch (Exception e) when (e is ArgumentException or FileNotFoundException or Inv
 
 try
 {
-    return await WorkerProcess.RunAsync(options, stopping.Token);
+    return await WorkerProcess.RunAsync(options, stopping);
 }
 catch (OperationCanceledException) when (stopping.IsCancellationRequested)
 {

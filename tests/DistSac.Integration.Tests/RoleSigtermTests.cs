@@ -30,6 +30,30 @@ public sealed class RoleSigtermTests
         Assert.True(gatewayExit == 0, $"gateway exit {gatewayExit}:\n{gateway.Output}");
     }
 
+    /// <summary>
+    /// A SIGTERM that arrives after the command returned, while the runtime shuts down, is not the runtime's default
+    /// kill (143): the handlers stay for the process's whole life. Seen in the fault suite: a learner that had just
+    /// reached its target and was stopped then exited 143. Before the fix this loop saw 143 within 10 runs.
+    /// </summary>
+    [Fact]
+    public async Task A_sigterm_after_the_command_returned_does_not_turn_a_clean_exit_into_143()
+    {
+        for (int run = 0; run < 20; run++)
+        {
+            await using var process = DistSacProcess.Start(["config", "--help"]);
+            Assert.True(await process.WaitForOutputAsync("Description", TimeSpan.FromSeconds(60)), process.Output);
+            // Signals from the first line of output until the process is gone: some land after the command returned.
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (!process.HasExited && DateTime.UtcNow < deadline)
+            {
+                process.Signal(SigTerm);
+                await Task.Delay(1);
+            }
+            var exit = await process.WaitForExitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(exit == 0, $"run {run}: exit {exit}:\n{process.Output}");
+        }
+    }
+
     private static async Task WaitForPortAsync(int port, DistSacProcess process)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
