@@ -40,7 +40,7 @@ public sealed partial class DistributedLearner
     /// <summary>
     /// The next batch. While none is ready, every <see cref="BatchWaitCheck"/> the shards' counters are read as the loop
     /// reads them (<see cref="ReadStatsAsync"/>): an unreachable shard is reported and waited out there, exactly as when
-    /// the loop itself runs into it; and the run is checked as the loop checks it (<paramref name="checkRun"/>): a shard
+    /// the loop itself runs into it; and the run is checked as the loop checks it (<paramref name="checkRun"/>, at most once a second): a shard
     /// that came back empty leaves the mirror nothing to sample and, until the learner writes the run's metadata there
     /// again, gateways refuse every push, so waiting for a batch without restoring the run would wait forever. A ready
     /// batch costs nothing extra.
@@ -59,7 +59,7 @@ public sealed partial class DistributedLearner
             catch (TimeoutException) when (!batch.IsCompleted)
             {
                 loop.Stats = await ReadStatsNowAsync(replay, ct);
-                if (loop.ShouldCheckRun()) await checkRun();
+                await checkRun();
             }
         }
     }

@@ -107,7 +107,8 @@ public sealed partial class DistributedLearner
         long targetUpdates = limiter.Enabled ? (long)Math.Ceiling((_options.Steps - limiter.MinTransitionsToSample) * limiter.UpdatesPerTransition) : long.MaxValue;
         // Declared after the replay connection, the mirror and the networks, so disposed before them on every way out.
         await using var background = new BackgroundWork(this, ct);
-        Func<Task> checkRun = () => UntilAvailableAsync(c => RestoreRunIfLostAsync(replay, metadata, learner, c), ct);
+        // At most once a second (LoopState.ShouldCheckRun), from the loop and while it waits for a batch.
+        Func<Task> checkRun = () => loop.ShouldCheckRun() ? UntilAvailableAsync(c => RestoreRunIfLostAsync(replay, metadata, learner, c), ct) : Task.CompletedTask;
 
         try
         {
@@ -118,7 +119,7 @@ public sealed partial class DistributedLearner
                 // A failed background send ends the run here, with its own exception, not PublishEvery updates later
                 // (or never, while the learner waits for inserts that the progress it failed to send holds back).
                 if (_publisher is { SendFailed: true } failed) await failed.WaitAsync();
-                if (loop.ShouldCheckRun()) await checkRun();
+                await checkRun();
                 await RefreshStatsAsync(replay, loop, learner.UpdateCount, background.Token);
                 var inserted = loop.Stats?.TotalInserted ?? 0;
                 if (inserted >= _options.Steps && learner.UpdateCount >= targetUpdates) break;

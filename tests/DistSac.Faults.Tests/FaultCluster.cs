@@ -227,24 +227,13 @@ public sealed partial class FaultCluster : IAsyncDisposable
             await Task.Delay(200);
         }
         throw new TimeoutException($"the learner did not update within {limit.TotalSeconds:F0} s (distsac_updates_total {first}):\n{Tail(Learner)}" +
-            $"\nits /metrics now:\n{await LearnerGaugesAsync()}\nthe gateways' /metrics now:\n{string.Join('\n', await Task.WhenAll(Gateways.Select(g => GaugesAsync(g.HttpPort))))}");
+            $"\nits /metrics now:\n{await GaugesAsync(_learnerHttp)}\nthe gateways' /metrics now:\n{string.Join('\n', await Task.WhenAll(Gateways.Select(g => GaugesAsync(g.HttpPort))))}");
     }
 
-    /// <summary>The learner's distsac_ series as one line (what it waits for, what it sees), for a failure message.</summary>
-    private Task<string> LearnerGaugesAsync() => GaugesAsync(_learnerHttp);
-
-    private static async Task<string> GaugesAsync(int port)
-    {
-        try
-        {
-            var series = PrometheusText.Parse(await Http.GetStringAsync($"http://127.0.0.1:{port}/metrics"));
-            return string.Join(", ", series.Where(p => p.Key.StartsWith("distsac_", StringComparison.Ordinal)).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {p.Value}"));
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-        {
-            return $"(no answer on {port}: {e.Message})";
-        }
-    }
+    /// <summary>A role's distsac_ series as one line (what it waits for, what it sees), for a failure message.</summary>
+    private static async Task<string> GaugesAsync(int port) => await ScrapeAllAsync(port) is { } series
+        ? string.Join(", ", series.Where(p => p.Key.StartsWith("distsac_", StringComparison.Ordinal)).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {p.Value}"))
+        : $"(no answer on {port})";
 
     /// <summary>No role died on its own: every process we did not stop is still running.</summary>
     public void AssertAllRunning()
@@ -255,12 +244,16 @@ public sealed partial class FaultCluster : IAsyncDisposable
         foreach (var s in Shards) Assert.True(s.IsRunning, $"redis shard {s.Index} died");
     }
 
-    public static async Task<double?> ScrapeAsync(int port, string series)
+    /// <summary>One series from a role's /metrics, or null while it does not answer (or lacks the series).</summary>
+    public static async Task<double?> ScrapeAsync(int port, string series) =>
+        await ScrapeAllAsync(port) is { } all && all.TryGetValue(series, out var v) ? v : null;
+
+    /// <summary>Every series on a role's /metrics, or null while it does not answer.</summary>
+    private static async Task<Dictionary<string, double>?> ScrapeAllAsync(int port)
     {
         try
         {
-            var text = await Http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
-            return PrometheusText.Parse(text).TryGetValue(series, out var v) ? v : null;
+            return PrometheusText.Parse(await Http.GetStringAsync($"http://127.0.0.1:{port}/metrics"));
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
