@@ -86,7 +86,7 @@ public sealed class GatewayHost : IAsyncDisposable
         });
 
         var logger = loggerFactory.CreateLogger<GatewayHost>();
-        var shards = await ShardedReplay.ConnectAsync(replay, loggerFactory.CreateLogger<ShardedReplay>(), ct).ConfigureAwait(false);
+        var shards = await ShardedReplay.ConnectAsync(replay, loggerFactory.CreateLogger<ShardedReplay>(), gateway.RedisReplyThreads, ct).ConfigureAwait(false);
         var counters = new GatewayCounters();
         try
         {

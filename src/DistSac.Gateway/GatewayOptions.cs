@@ -1,4 +1,5 @@
 using DistSac.Protocol;
+using DistSac.Replay;
 using DistSac.Settings;
 using Microsoft.Extensions.Options;
 
@@ -69,6 +70,13 @@ public sealed record GatewayOptions
     /// </summary>
     public double MaxAbsValue { get; init; } = RecordBounds.DefaultMaxAbsValue;
 
+    /// <summary>
+    /// Which threads read the gateway's Redis replies. ThreadPool (the default): the .NET thread pool, one thread wake-up
+    /// less per command than StackExchange.Redis's dedicated reader threads (Dedicated); safe because the gateway never
+    /// blocks a pool thread. Dedicated is the fallback should a pool starved by something else delay replies.
+    /// </summary>
+    public ShardReaderThreads RedisReplyThreads { get; init; } = ShardReaderThreads.ThreadPool;
+
     /// <summary>Interval of the counters log line; 0 turns it off.</summary>
     public int StatusLogIntervalMs { get; init; } = 10_000;
 
@@ -95,6 +103,7 @@ public sealed record GatewayOptions
             failures.Require(o.WeightsReconcileMs is >= 10 and <= 600_000, nameof(WeightsReconcileMs), o.WeightsReconcileMs, "must be in [10, 600000]");
             failures.Require(double.IsFinite(o.MaxAbsValue) && o.MaxAbsValue > 0 && o.MaxAbsValue <= float.MaxValue, nameof(MaxAbsValue), o.MaxAbsValue,
                 "must be > 0 and at most float32 max (3.4e38)");
+            failures.Require(Enum.IsDefined(o.RedisReplyThreads), nameof(RedisReplyThreads), o.RedisReplyThreads, "must be ThreadPool or Dedicated");
             failures.Require(o.StatusLogIntervalMs >= 0, nameof(StatusLogIntervalMs), o.StatusLogIntervalMs, "must be >= 0 (0 turns the log line off)");
             return failures.Result;
         }

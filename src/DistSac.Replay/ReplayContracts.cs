@@ -22,7 +22,7 @@ public sealed record ReplayOptions
 
     /// <summary>
     /// Throws <see cref="System.ComponentModel.DataAnnotations.ValidationException"/> ("Replay:Key = value is invalid: ...")
-    /// for the first bad value. <see cref="ShardedReplay.ConnectAsync(ReplayOptions, Microsoft.Extensions.Logging.ILogger?, CancellationToken)"/> runs it, so every role checks the same way.
+    /// for the first bad value. <see cref="ShardedReplay.ConnectAsync(ReplayOptions, Microsoft.Extensions.Logging.ILogger?, ShardReaderThreads, CancellationToken)"/> runs it, so every role checks the same way.
     /// </summary>
     public void Validate() => SettingsValidation.ThrowIfInvalid(this, "Replay", Rules.Instance);
 

@@ -33,7 +33,7 @@ internal sealed class ReplayShard : IAsyncDisposable
     /// <summary>The channel the insert script PUBLISHes the shard's total on (an ARGV: channels are not keys).</summary>
     public RedisValue InsertedChannel { get; }
 
-    public static async Task<ReplayShard> ConnectAsync(int index, string endpoint, ReplayOptions options, CancellationToken ct)
+    public static async Task<ReplayShard> ConnectAsync(int index, string endpoint, ReplayOptions options, ShardReaderThreads readers, CancellationToken ct)
     {
         var config = new ConfigurationOptions
         {
@@ -48,6 +48,8 @@ internal sealed class ReplayShard : IAsyncDisposable
             // the timeout: the gateway answers Unavailable and the worker retries (pushes are idempotent), the
             // prefetcher backs off and retries.
             BacklogPolicy = BacklogPolicy.FailFast,
+            // Null: StackExchange.Redis's shared dedicated reader threads.
+            SocketManager = readers == ShardReaderThreads.ThreadPool ? SocketManager.ThreadPool : null,
         };
         try
         {
@@ -82,9 +84,9 @@ internal sealed class ReplayShard : IAsyncDisposable
     /// Waits (up to <paramref name="timeout"/>) for the multiplexer's second, pub/sub connection. StackExchange.Redis's
     /// connect can return once the command connection is up (when it is up before the connect checks, it does not wait
     /// for the other), and with <see cref="BacklogPolicy.FailFast"/> a SUBSCRIBE sent before the pub/sub connection is
-    /// up fails at once ("No connection is active/available"). Seen in 1-5% of connects on a loaded 2-core machine;
-    /// the gateway's followers then started unsubscribed. Past the timeout the connect still succeeds: subscribers
-    /// retry, and commands do not need this connection.
+    /// up fails at once ("No connection is active/available"). Seen in 1-5% of connects on a loaded 2-core machine,
+    /// more often when the thread pool, busy starting Kestrel, read the replies. Past the timeout the connect still
+    /// succeeds: subscribers retry, and commands do not need this connection.
     /// </summary>
     private static async Task WaitForSubscriberConnectionAsync(ConnectionMultiplexer connection, TimeSpan timeout, CancellationToken ct)
     {

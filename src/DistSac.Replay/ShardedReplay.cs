@@ -20,9 +20,10 @@ public sealed partial class ShardedReplay : IAsyncDisposable
     private StoredRateLimit? _lastRateLimit;
     private int _disposed;
 
-    private ShardedReplay(ReplayOptions options, ReplayShard[] shards, ILogger logger)
+    private ShardedReplay(ReplayOptions options, ReplayShard[] shards, ILogger logger, ShardReaderThreads readers)
     {
         Options = options;
+        ReaderThreads = readers;
         _shards = shards;
         _logger = logger;
         _metaKey = RunKeys.Meta(options.RunId);
@@ -31,6 +32,9 @@ public sealed partial class ShardedReplay : IAsyncDisposable
 
     public ReplayOptions Options { get; }
     public int ShardCount => _shards.Length;
+
+    /// <summary>Which threads read this connection's replies (set at connect).</summary>
+    public ShardReaderThreads ReaderThreads { get; }
 
     /// <summary>The run's metadata once initialized or read (null before).</summary>
     public ReplayMetadata? Metadata => Volatile.Read(ref _metadata);
@@ -45,7 +49,12 @@ public sealed partial class ShardedReplay : IAsyncDisposable
     /// Connects to every shard in parallel. A shard unreachable for <see cref="StartupConnectGrace"/> fails with
     /// <see cref="ReplayUnavailableException"/> naming it.
     /// </summary>
-    public static async Task<ShardedReplay> ConnectAsync(ReplayOptions options, ILogger? logger, CancellationToken ct)
+    public static Task<ShardedReplay> ConnectAsync(ReplayOptions options, ILogger? logger, CancellationToken ct) =>
+        ConnectAsync(options, logger, ShardReaderThreads.Dedicated, ct);
+
+    /// <inheritdoc cref="ConnectAsync(ReplayOptions, ILogger?, CancellationToken)"/>
+    /// <param name="readers">Which threads read the replies; <see cref="ShardReaderThreads.ThreadPool"/> only in a process that never blocks pool threads.</param>
+    public static async Task<ShardedReplay> ConnectAsync(ReplayOptions options, ILogger? logger, ShardReaderThreads readers, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -54,7 +63,7 @@ public sealed partial class ShardedReplay : IAsyncDisposable
         {
             try
             {
-                return await ConnectOnceAsync(options, logger, ct).ConfigureAwait(false);
+                return await ConnectOnceAsync(options, logger, readers, ct).ConfigureAwait(false);
             }
             catch (ReplayUnavailableException e) when (started.Elapsed < StartupConnectGrace || attempt < MinStartupConnectAttempts)
             {
@@ -81,12 +90,12 @@ public sealed partial class ShardedReplay : IAsyncDisposable
 
     private static readonly TimeSpan StartupConnectRetryInterval = TimeSpan.FromMilliseconds(250);
 
-    private static async Task<ShardedReplay> ConnectOnceAsync(ReplayOptions options, ILogger? logger, CancellationToken ct)
+    private static async Task<ShardedReplay> ConnectOnceAsync(ReplayOptions options, ILogger? logger, ShardReaderThreads readers, CancellationToken ct)
     {
 
         var tasks = new Task<ReplayShard>[options.Shards.Length];
         for (int i = 0; i < tasks.Length; i++)
-            tasks[i] = ReplayShard.ConnectAsync(i, options.Shards[i], options, ct);
+            tasks[i] = ReplayShard.ConnectAsync(i, options.Shards[i], options, readers, ct);
         try
         {
             await Task.WhenAll(tasks).ConfigureAwait(false);
@@ -112,7 +121,7 @@ public sealed partial class ShardedReplay : IAsyncDisposable
         var log = logger ?? NullLogger.Instance;
         log.LogInformation("replay connected: run {RunId}, {Shards} shard(s) [{Endpoints}], capacity {Capacity} per shard",
             options.RunId, shards.Length, string.Join(", ", options.Shards), options.CapacityPerShard);
-        return new ShardedReplay(options, shards, log);
+        return new ShardedReplay(options, shards, log, readers);
     }
 
     /// <summary>

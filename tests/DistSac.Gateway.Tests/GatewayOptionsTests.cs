@@ -31,4 +31,17 @@ public sealed class GatewayOptionsTests
         Assert.StartsWith("Gateway:MaxAbsValue = ", error.Message);
         Assert.Contains("is invalid: must be > 0", error.Message);
     }
+
+    [Fact]
+    public void The_thread_pool_reads_Redis_replies_by_default() =>
+        Assert.Equal(DistSac.Replay.ShardReaderThreads.ThreadPool, new GatewayOptions().RedisReplyThreads);
+
+    [Fact]
+    public void Validate_RefusesAnUndefinedReplyThreadsValue()
+    {
+        var error = Assert.Throws<ValidationException>(() => new GatewayOptions { RedisReplyThreads = (DistSac.Replay.ShardReaderThreads)7 }.Validate());
+
+        Assert.StartsWith("Gateway:RedisReplyThreads = 7 is invalid: must be ThreadPool or Dedicated", error.Message);
+    }
 }
+

@@ -85,4 +85,21 @@ public sealed class ExitCodeTests
         Assert.DoesNotContain("   at ", process.Output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(runs), "a refused configuration must not create a run directory");
     }
+
+    [Theory]
+    [InlineData("Bogus")]
+    [InlineData("7")]
+    public async Task AnUnknownRedisReplyThreadsValue_IsBadConfiguration_Exit2_NamingTheKey(string value)
+    {
+        string endpoint = $"127.0.0.1:{FreePort.Next()}"; // never reached: the value is refused first
+        await using var process = DistSacProcess.Start(["replay", "--shards", endpoint],
+            new Dictionary<string, string> { ["DISTSAC_GATEWAY__REDISREPLYTHREADS"] = value });
+
+        var exit = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("RedisReplyThreads", process.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(endpoint + " is unreachable", process.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", process.Output, StringComparison.Ordinal);
+    }
 }
