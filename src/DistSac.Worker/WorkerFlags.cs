@@ -19,7 +19,7 @@ public static class WorkerFlags
         new("--worker-id", "Worker:WorkerId", "Unique worker id: ASCII letters, digits and - _ . / : (default hostname-pid-random); a restart under the same id is safe (each start pushes under a new incarnation).", typeof(string)),
         new("--envs", "Worker:Envs", "Environments stepped together (default 8).", typeof(int)),
         new("--batch-transitions", "Worker:BatchTransitions", "Push once a batch holds this many transitions (M, default 64).", typeof(int)),
-        new("--flush-interval-ms", "Worker:FlushIntervalMs", "... or once its first transition is this old (T, default 50).", typeof(int)),
+        new("--flush-interval-ms", "Worker:FlushIntervalMs", "... or once its first transition is this old (T, default 100).", typeof(int)),
         new("--max-steps", "Worker:MaxSteps", "Stop after this many env steps (0 = until stopped).", typeof(long)),
         new("--push-timeout-ms", "Worker:PushTimeoutMs", "Deadline of one Push call, after which it is retried (default 30000).", typeof(int)),
         new("--shutdown-flush-timeout-ms", "Worker:ShutdownFlushTimeoutMs", "On stop, how long to keep delivering unacknowledged batches (default 5000).", typeof(int)),

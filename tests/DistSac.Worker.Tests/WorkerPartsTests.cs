@@ -71,7 +71,7 @@ public class WorkerPartsTests
         // whose sequence numbers the gateway has already seen (its pushes would be dropped as duplicates).
         Assert.StartsWith($"{Environment.MachineName}-{Environment.ProcessId}-", options.WorkerId, StringComparison.Ordinal);
         Assert.NotEqual(options.WorkerId, new WorkerOptions().WorkerId);
-        Assert.Equal((8, 64, 50), (options.Envs, options.BatchTransitions, options.FlushIntervalMs));
+        Assert.Equal((8, 64, 100), (options.Envs, options.BatchTransitions, options.FlushIntervalMs));
     }
 
     [Fact]
