@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
@@ -136,8 +137,16 @@ public sealed partial class ProbeListener : IAsyncDisposable
     {
         if (_stop.IsCancellationRequested) return;
         await _stop.CancelAsync().ConfigureAwait(false);
-        _listener.Stop();
-        _listener.Close();
+        // Abort, not Stop + Close: on Linux each of those unregisters the prefix, and the second unregistration binds
+        // the port again, throwing "Address already in use" if another socket took it in between.
+        try
+        {
+            _listener.Abort();
+        }
+        catch (Exception e) when (e is HttpListenerException or SocketException or ObjectDisposedException)
+        {
+            _logger.LogWarning("Probe listener: closing it failed: {Error}", e.Message);
+        }
         try
         {
             await _serving.ConfigureAwait(false);
