@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
@@ -143,7 +142,7 @@ public sealed partial class ProbeListener : IAsyncDisposable
         {
             _listener.Abort();
         }
-        catch (Exception e) when (e is HttpListenerException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
         {
             _logger.LogWarning("Probe listener: closing it failed: {Error}", e.Message);
         }
